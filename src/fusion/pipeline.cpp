@@ -1,0 +1,53 @@
+#include "fusion/pipeline.hpp"
+
+#include <optional>
+
+#include "fusion/processor.hpp"
+
+namespace facefuse::fusion {
+
+Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, StageTimings* timings) {
+    if (Status st = job.options.validate(); !st) return st.error();
+    if (job.processors.empty())
+        return make_error(ErrorCode::kUsage, "no processor given: use face_swapper (the default)");
+
+    std::vector<std::shared_ptr<const Processor>> processors;
+    bool needs_source = false;
+    for (const std::string& name : job.processors) {
+        auto found = find_processor(name);
+        if (!found) return found.error();
+        needs_source = needs_source || (*found)->needs_source();
+        processors.push_back(std::move(found.value()));
+    }
+
+    face::AnalysisTimings analysis;
+    std::optional<SourceFace> source;
+    if (needs_source) {
+        if (job.source.empty())
+            return make_error(ErrorCode::kUsage, "face_swapper needs a source image (--source)");
+        face::SelectorOptions pick_source{face::SelectorMode::kOne, face::SelectorOrder::kLargeSmall,
+                                          job.options.source_face_position};
+        auto chosen = face::select_faces(analyser.analyse(job.source, &analysis), pick_source,
+                                         ErrorCode::kNoFaceInSource, "source");
+        if (!chosen) return chosen.error();
+        source = SourceFace{job.source, chosen->front()};
+    }
+
+    auto targets = face::select_faces(analyser.analyse(job.target, &analysis),
+                                      job.options.target_selector, ErrorCode::kNoFaceInTarget,
+                                      "target");
+    if (!targets) return targets.error();
+    if (timings) {
+        timings->detect_ms += analysis.detect_ms;
+        timings->landmarks_ms += analysis.landmarks_ms;
+    }
+
+    Frame frame{job.target.clone(), std::move(targets.value())};
+    const ProcessorContext context{source ? &*source : nullptr, job.options, timings};
+    for (const auto& processor : processors) {
+        if (Status st = processor->process(frame, context); !st) return st.error();
+    }
+    return std::move(frame.image);
+}
+
+}  // namespace facefuse::fusion

@@ -1,0 +1,28 @@
+#pragma once
+// One swap, end to end on decoded images: analyse the source and the target, select faces,
+// run the processors in order. What the CLI and the workers call; codecs stay outside.
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "common/result.hpp"
+#include "common/stage_timings.hpp"
+#include "face/analyser.hpp"
+#include "fusion/swap_options.hpp"
+
+namespace facefuse::fusion {
+
+struct SwapJob {
+    cv::Mat source;  // CV_8UC3; may be empty when no processor needs a source
+    cv::Mat target;  // CV_8UC3
+    SwapOptions options;
+    std::vector<std::string> processors = {"face_swapper"};
+};
+
+// Returns the processed copy of job.target (same size). Errors: kUsage (bad options or
+// processor names), kNoFaceInSource / kNoFaceInTarget, kFaceNotFound (position out of range).
+// `analyser` is used for both images; `timings` may be null.
+Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, StageTimings* timings);
+
+}  // namespace facefuse::fusion
