@@ -126,7 +126,14 @@ cv::Mat face_mask(const MaskGeometry& g, const SwapOptions& options) {
                 fill_hull(hard, pick(g.points, area_indices(area)), g.roi);
             cv::bitwise_and(hard, mesh, hard);
         }
-        cv::Mat soft = feather(hard, radius);
+        // A feather sized to the whole face would erode a small area (the mouth) to nothing:
+        // an area's feather is at most a sixth of its own smaller side.
+        float type_radius = radius;
+        if (type == MaskType::kArea) {
+            const cv::Rect extent = cv::boundingRect(hard);
+            type_radius = std::min(radius, std::min(extent.width, extent.height) / 6.0f);
+        }
+        cv::Mat soft = feather(hard, type_radius);
         combined = combined.empty() ? soft : cv::min(combined, soft);
     }
 

@@ -1,0 +1,120 @@
+// Cheap structural checks that a file is not cut short, so truncated uploads get a precise
+// message and never reach a decoder that would print to stderr or return a grey-padded image.
+// Each check walks only headers or chunk lengths (at most one pass over the bytes) and errs
+// on the side of "complete": anything it lets through still has to survive the real decoder.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "image/byte_reader.hpp"
+#include "image/detail.hpp"
+
+namespace facefuse::image::detail {
+namespace {
+
+std::optional<std::string> jpeg_truncation(Bytes b) {
+    // Walk the header segments by length: an EXIF thumbnail is a whole JPEG inside APP1, and
+    // its EOI must not count.
+    std::size_t pos = 2;
+    std::uint8_t m = 0;
+    while (true) {
+        if (!next_jpeg_marker(b, pos, m)) return "the JPEG data ends before its image data";
+        if (is_standalone_marker(m)) continue;
+        if (m == 0xD9) return "the JPEG has no image data";
+        if (m == 0xDA) break;
+        if (!has(b, pos, 2)) return "the JPEG is truncated inside its header";
+        const std::size_t length = be16(b, pos);
+        if (length < 2 || !has(b, pos, length)) return "the JPEG is truncated inside its header";
+        pos += length;
+    }
+    // Entropy-coded data never contains FF D9 (0xFF is stuffed as FF 00), so any FF D9 after
+    // the first scan header is the real EOI. Bytes after it (camera trailers) are fine.
+    const std::uint8_t* p = b.data() + pos;
+    const std::uint8_t* const end = b.data() + b.size();
+    while (p < end) {
+        p = static_cast<const std::uint8_t*>(std::memchr(p, 0xFF, static_cast<size_t>(end - p)));
+        if (p == nullptr || end - p < 2) break;
+        if (p[1] == 0xD9) return std::nullopt;
+        ++p;
+    }
+    return "the JPEG data ends before its end-of-image marker";
+}
+
+std::optional<std::string> png_truncation(Bytes b) {
+    // Chunks are length(4) type(4) data(length) crc(4); every step moves at least 12 bytes.
+    std::size_t pos = 8;
+    while (has(b, pos, 8)) {
+        const std::uint32_t length = be32(b, pos);
+        if (length > std::numeric_limits<std::int32_t>::max()) {
+            return "the PNG has a chunk with an impossible length";
+        }
+        if (matches(b, pos + 4, "IEND", 4)) return std::nullopt;
+        pos += 12 + std::size_t{length};
+    }
+    return "the PNG data ends before its IEND chunk";
+}
+
+std::optional<std::string> webp_truncation(Bytes b) {
+    // OpenCV 4.6 refuses WebP buffers under 32 bytes (with a message on stderr); no complete
+    // WebP image is that small.
+    constexpr std::size_t kOpenCvMinimum = 32;
+    if (b.size() < kOpenCvMinimum) return "the WebP data is too short";
+    // The RIFF size counts everything after itself; libwebp refuses files shorter than that.
+    if (!has(b, 4, 4) || std::uint64_t{le32(b, 4)} + 8 > b.size()) {
+        return "the WebP data ends before the length its header gives";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> bmp_truncation(Bytes b) {
+    // Only uncompressed layouts have a size we can compute; RLE data is left to the decoder.
+    if (!has(b, 14, 4)) return "the BMP header is truncated";
+    const std::uint32_t header_size = le32(b, 14);
+    if (!has(b, 14, header_size)) return "the BMP header is truncated";
+    std::uint64_t width = 0, height = 0, bpp = 0;
+    if (header_size == 12) {
+        width = le16(b, 18);
+        height = le16(b, 20);
+        bpp = le16(b, 24);
+    } else if (header_size >= 40) {
+        constexpr std::uint32_t kRgb = 0, kBitfields = 3, kAlphaBitfields = 6;
+        const std::uint32_t compression = le32(b, 30);
+        if (compression != kRgb && compression != kBitfields && compression != kAlphaBitfields) {
+            return std::nullopt;
+        }
+        const auto h = static_cast<std::int32_t>(le32(b, 22));
+        width = static_cast<std::uint32_t>(le32(b, 18)) & 0x7FFFFFFFu;
+        height = h < 0 ? 0 - static_cast<std::uint64_t>(std::int64_t{h}) : std::uint64_t(h);
+        bpp = le16(b, 28);
+    } else {
+        return std::nullopt;  // peek_dimensions reports odd headers
+    }
+    if (bpp == 15) bpp = 16;  // OpenCV reads 15-bit rows as 16-bit ones
+    if (bpp == 0 || bpp > 32) return std::nullopt;
+    // Rows are padded to 4 bytes. The values are bounded (31-bit width, 32 bpp), so the
+    // arithmetic fits in 64 bits.
+    const std::uint64_t stride = (width * bpp + 31) / 32 * 4;
+    const std::uint64_t needed = std::uint64_t{le32(b, 10)} + stride * height;
+    if (needed > b.size()) return "the BMP pixel data ends early";
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> truncation_reason(std::span<const std::uint8_t> bytes,
+                                             ImageFormat format) {
+    switch (format) {
+        case ImageFormat::kJpeg:
+            return jpeg_truncation(bytes);
+        case ImageFormat::kPng:
+            return png_truncation(bytes);
+        case ImageFormat::kWebp:
+            return webp_truncation(bytes);
+        case ImageFormat::kBmp:
+            return bmp_truncation(bytes);
+    }
+    return std::nullopt;
+}
+
+}  // namespace facefuse::image::detail
