@@ -57,7 +57,7 @@ struct ContactSheetCommand {
                 } else if (!target) {
                     caption = std::string(target.error().code_name());
                 } else {
-                    fusion::SwapJob job{*source, *target, *options, swap.processor_list()};
+                    fusion::SwapJob job{*source, *target, *options, swap.processor_list(), std::nullopt};
                     auto swapped = fusion::run_swap(job, **analyser, nullptr);
                     if (swapped) result = *swapped; else caption = std::string(swapped.error().code_name());
                 }

@@ -37,7 +37,7 @@ struct SwapCommand {
         if (!analyser) return report(analyser.error());
         const double load_ms = clock.lap_ms();
 
-        fusion::SwapJob job{*source_image, *target_image, *options, swap.processor_list()};
+        fusion::SwapJob job{*source_image, *target_image, *options, swap.processor_list(), std::nullopt};
         auto result = fusion::run_swap(job, **analyser, &timings);
         if (!result) return report(result.error());
         clock.lap_ms();

@@ -52,27 +52,38 @@ std::vector<Face> FaceAnalyser::analyse(const cv::Mat& image, AnalysisTimings* t
     }
 
     std::vector<Face> faces;
+    int found_rotation = 0;
+    cv::Mat found_in;  // the (turned) image the faces were found in, for the landmarks
     for (const ScanStep& step : scan_ladder(gray.size(), options_)) {
+        if (!faces.empty()) {
+            float smallest = faces.front().box.width;
+            for (const Face& f : faces) smallest = std::min(smallest, f.box.width);
+            if (smallest >= step.refine_below_px) continue;
+        }
         const cv::Mat turned = rotated(gray, step.rotation);
-        std::vector<Detection> found =
-            scanner_.scan(turned, step.scale, options_.score_threshold);
+        std::vector<Detection> found = scanner_.scan(turned, step.scale, options_.score_threshold);
         if (found.empty()) continue;
-        if (static_cast<int>(found.size()) > options_.max_faces) found.resize(options_.max_faces);
-
-        if (timings) timings->detect_ms += clock.lap_ms();
+        // A later, finer step sees everything an earlier one did and more: it replaces it.
+        faces.clear();
         for (const Detection& d : found) {
             Face face;
             face.score = d.score;
             face.rotation = step.rotation;
-            face.box = unrotate(d.box, step.rotation, gray.size());
-            face.landmarks = landmarker_->locate(turned, d.box);
-            for (auto& p : face.landmarks) p = unrotate(p, step.rotation, gray.size());
+            face.box = d.box;  // still in the turned image's coordinates
             faces.push_back(face);
         }
-        if (timings) timings->landmarks_ms += clock.lap_ms();
-        return faces;
+        found_rotation = step.rotation;
+        found_in = turned;
     }
+    if (static_cast<int>(faces.size()) > options_.max_faces) faces.resize(options_.max_faces);
     if (timings) timings->detect_ms += clock.lap_ms();
+
+    for (Face& face : faces) {
+        face.landmarks = landmarker_->locate(found_in, face.box);
+        for (auto& p : face.landmarks) p = unrotate(p, found_rotation, gray.size());
+        face.box = unrotate(face.box, found_rotation, gray.size());
+    }
+    if (timings) timings->landmarks_ms += clock.lap_ms();
     return faces;
 }
 

@@ -51,9 +51,9 @@ std::vector<ScanStep> scan_ladder(cv::Size size, const DetectorOptions& options)
     std::vector<ScanStep> steps;
     double base = 1.0;
     if (long_side <= budget) {
-        // Small photo: upsample so ~40 px faces reach HOG's ~80 px window.
-        base = 2.0;
-        steps.push_back({0, base});
+        steps.push_back({0, 1.0});
+        // Upsample so ~40 px faces reach HOG's window, when there may be such faces.
+        steps.push_back({0, 2.0, 1.5f * kHogWindowPx});
     } else {
         base = static_cast<double>(budget) / long_side;
         steps.push_back({0, base});

@@ -6,8 +6,9 @@
 //   - large photos are scanned on a copy whose long side is `detector_size` (FaceFusion's
 //     face_detector_size, default 640): a 1920x1080 frame costs ~13 ms instead of ~115 ms, and
 //     finds faces from ~240 px up;
-//   - small photos (long side <= detector_size) are scanned upsampled x2, so faces down to
-//     ~40 px are found;
+//   - small photos (long side <= detector_size) are scanned as they are, and again upsampled
+//     x2 when that finds nothing or only small faces (a group photo may hold
+//     more, down to ~40 px; 1.5x the window) -- a portrait does not pay 4x for faces it cannot contain;
 //   - only when a pass finds nothing do we pay for more: a copy twice as large, then the image
 //     turned by 90, 180 and 270 degrees (phone photos with a lost EXIF orientation).
 // Boxes come back in the coordinates of the unrotated input at full resolution.
@@ -52,9 +53,16 @@ private:
 struct ScanStep {
     int rotation = 0;
     double scale = 1.0;
+    // Run this step even when an earlier one found faces, if the smallest of them is narrower
+    // than this many px (in the input image). 0: only when nothing was found yet.
+    float refine_below_px = 0;
 };
 
-// The steps to try, in order, for an image of `size`; the first step that finds a face wins.
+// Smallest face HOG finds in the image it scans (its detection window).
+inline constexpr float kHogWindowPx = 80;
+
+// The steps to try, in order, for an image of `size`. A step runs when nothing was found yet,
+// or when its refine_below_px says the faces found so far are small enough to look again.
 std::vector<ScanStep> scan_ladder(cv::Size size, const DetectorOptions& options);
 
 }  // namespace facefuse::face

@@ -4,11 +4,14 @@
 
 namespace facefuse::fusion {
 
-// Returns `warped` (CV_8UC3) recoloured to sit in `target` (same size): first a Lab mean/std
-// transfer measured on `skin` (CV_8U: skin of both faces, eyes, brows and mouth excluded, so
-// lips and eyes neither drive nor receive a skin tone), then a low-frequency correction (the
-// smoothly varying difference of the two, e.g. side light) with a blur of `scale` px, which
-// also makes the two agree along the mask's edge where the blend happens.
-cv::Mat match_colour(const cv::Mat& warped, const cv::Mat& target, const cv::Mat& skin, float scale);
+// Returns `warped` (CV_8UC3) recoloured to sit in `target` (same size): first a mean/std
+// transfer per luma/chroma channel measured on skin (eyes, brows and mouth excluded, so lips
+// and eyes neither drive nor receive a skin tone), then a low-frequency correction (the
+// smoothly varying difference of the two, e.g. side light) with a Gaussian of `sigma` px,
+// which also makes the two agree along the mask's edge where the blend happens.
+//
+// `skin` (CV_8U) may be smaller than the images: everything measured is measured at its size,
+// and only the final per-pixel correction runs at full size.
+cv::Mat match_colour(const cv::Mat& warped, const cv::Mat& target, const cv::Mat& skin, float sigma);
 
 }  // namespace facefuse::fusion

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/imgproc.hpp>
@@ -81,23 +82,43 @@ std::vector<cv::Vec3i> triangulate(const std::vector<cv::Point2f>& points) {
     return triangles;
 }
 
-face::Landmarks68 blend_inner_shape(const face::Landmarks68& target,
-                                    const face::Landmarks68& source, double degree) {
-    if (degree <= 0) return target;
-    // Align on the stable points (eyes, nose bridge, jaw) so the blend changes shape only.
+namespace {
+// `source` moved onto `target` by the similarity (rotation, uniform scale, shift) that best
+// maps their stable points (jaw ends, chin, nose bridge, eye corners); nullopt if degenerate.
+std::optional<std::vector<cv::Point2f>> aligned_onto(const std::vector<cv::Point2f>& source,
+                                                     const std::vector<cv::Point2f>& target) {
     std::vector<cv::Point2f> from, to;
     for (int i : {0, 8, 16, 27, 30, 36, 39, 42, 45}) {
         from.push_back(source[i]);
         to.push_back(target[i]);
     }
     const cv::Mat transform = cv::estimateAffinePartial2D(from, to, cv::noArray(), cv::LMEDS);
-    if (transform.empty()) return target;
+    if (transform.empty()) return std::nullopt;
     std::vector<cv::Point2f> aligned;
-    cv::transform(std::vector<cv::Point2f>(source.begin(), source.end()), aligned, transform);
+    cv::transform(source, aligned, transform);
+    return aligned;
+}
+}  // namespace
+
+std::vector<cv::Vec3i> triangulate_between(const std::vector<cv::Point2f>& source,
+                                           const std::vector<cv::Point2f>& target) {
+    const auto aligned = aligned_onto(source, target);
+    if (!aligned) return triangulate(target);
+    std::vector<cv::Point2f> halfway(target.size());
+    for (size_t i = 0; i < target.size(); ++i) halfway[i] = (target[i] + (*aligned)[i]) * 0.5f;
+    return triangulate(halfway);
+}
+
+face::Landmarks68 blend_inner_shape(const face::Landmarks68& target,
+                                    const face::Landmarks68& source, double degree) {
+    if (degree <= 0) return target;
+    // Aligned first, so the blend changes shape only, not position or scale.
+    const auto aligned = aligned_onto({source.begin(), source.end()}, {target.begin(), target.end()});
+    if (!aligned) return target;
 
     face::Landmarks68 out = target;
     const float d = static_cast<float>(std::min(degree, 1.0));
-    for (int i = 17; i < face::kLandmarkCount; ++i) out[i] = target[i] + (aligned[i] - target[i]) * d;
+    for (int i = 17; i < face::kLandmarkCount; ++i) out[i] = target[i] + ((*aligned)[i] - target[i]) * d;
     return out;
 }
 

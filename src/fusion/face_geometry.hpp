@@ -27,6 +27,12 @@ const std::vector<int>& outline_indices();
 // Delaunay triangles (index triples into `points`) covering the convex hull of `points`.
 std::vector<cv::Vec3i> triangulate(const std::vector<cv::Point2f>& points);
 
+// A mesh for warping `source` onto `target` (both warp_points() sets): Delaunay of the halfway
+// shape between the target and the source aligned onto it. Triangulating the target alone can
+// give triangles that are flipped in the source (a turned head), which mirror texture.
+std::vector<cv::Vec3i> triangulate_between(const std::vector<cv::Point2f>& source,
+                                           const std::vector<cv::Point2f>& target);
+
 // Eye-to-chin height, the face's size unit for feathering and blurs.
 float face_height(const face::Landmarks68& landmarks);
 

@@ -13,13 +13,20 @@
 namespace facefuse::fusion {
 namespace {
 
-std::vector<cv::Point> to_roi(const std::vector<cv::Point2f>& points, cv::Rect roi) {
+// Frame coordinates -> the mask's: relative to the roi, times the mask's scale, in 1/16 px.
+constexpr int kShift = 4;
+std::vector<cv::Point> to_local(const std::vector<cv::Point2f>& points, cv::Rect roi, double scale) {
     std::vector<cv::Point> out;
     out.reserve(points.size());
     for (const auto& p : points)
-        out.emplace_back(static_cast<int>(std::lround(p.x - roi.x)),
-                         static_cast<int>(std::lround(p.y - roi.y)));
+        out.emplace_back(static_cast<int>(std::lround((p.x - roi.x) * scale * (1 << kShift))),
+                         static_cast<int>(std::lround((p.y - roi.y) * scale * (1 << kShift))));
     return out;
+}
+
+cv::Size scaled(cv::Size size, double scale) {
+    return {std::max(1, static_cast<int>(std::lround(size.width * scale))),
+            std::max(1, static_cast<int>(std::lround(size.height * scale)))};
 }
 
 std::vector<cv::Point2f> pick(const std::vector<cv::Point2f>& points, const std::vector<int>& idx) {
@@ -29,15 +36,19 @@ std::vector<cv::Point2f> pick(const std::vector<cv::Point2f>& points, const std:
     return out;
 }
 
-void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2f>& polygon, cv::Rect roi) {
-    const std::vector<cv::Point> pts = to_roi(polygon, roi);
-    cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(255), cv::LINE_8);
+void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2f>& polygon, cv::Rect roi, double scale) {
+    const std::vector<cv::Point> pts = to_local(polygon, roi, scale);
+    cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(255), cv::LINE_8, kShift);
 }
 
-void fill_hull(cv::Mat& mask, const std::vector<cv::Point2f>& points, cv::Rect roi) {
+void fill_hull(cv::Mat& mask, const std::vector<cv::Point2f>& points, cv::Rect roi, double scale) {
     std::vector<cv::Point> hull;
-    cv::convexHull(to_roi(points, roi), hull);
-    cv::fillConvexPoly(mask, hull, cv::Scalar(255), cv::LINE_8);
+    cv::convexHull(to_local(points, roi, scale), hull);
+    cv::fillConvexPoly(mask, hull, cv::Scalar(255), cv::LINE_8, kShift);
+}
+
+cv::Mat disk(int radius) {
+    return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
 }
 
 // Rectangle in the face's own axes (eye line and its normal) around `points`, each side moved
@@ -72,7 +83,7 @@ cv::Mat feather(const cv::Mat& hard, float radius) {
     }
     cv::Mat eroded;
     const int r = static_cast<int>(std::lround(radius));
-    cv::erode(hard, eroded, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1}));
+    cv::erode(hard, eroded, disk(r));
     eroded.convertTo(soft, CV_32F, 1.0 / 255);
     cv::GaussianBlur(soft, soft, cv::Size(), radius / 2);
     return soft;
@@ -96,7 +107,10 @@ const std::vector<int>& area_indices(MaskArea area) {
 
 cv::Mat face_mask(const MaskGeometry& g, const SwapOptions& options) {
     const float height = face_height(g.target_landmarks);
-    const float radius = static_cast<float>(options.mask_blur) * 0.25f * height;
+    // A hard edge (no blur) must be drawn at full resolution; a feathered one need not be.
+    const double scale = options.mask_blur > 0 ? std::min(1.0, 200.0 / height) : 1.0;
+    const cv::Size size = scaled(g.roi.size(), scale);
+    const float radius = static_cast<float>(options.mask_blur * 0.25 * height * scale);
 
     // The hard mask stops halfway up the forehead extension: the feather then fades out over
     // the forehead, which hides the brow line without pasting the source's hairline or
@@ -106,8 +120,8 @@ cv::Mat face_mask(const MaskGeometry& g, const SwapOptions& options) {
         const int brow = 17 + (kForeheadPointCount - 1 - static_cast<int>(i - 17));
         outline[i] = (outline[i] + g.points[brow]) * 0.5f;
     }
-    cv::Mat mesh(g.roi.size(), CV_8U, cv::Scalar(0));
-    fill_polygon(mesh, outline, g.roi);
+    cv::Mat mesh(size, CV_8U, cv::Scalar(0));
+    fill_polygon(mesh, outline, g.roi, scale);
 
     cv::Mat combined;
     for (MaskType type : options.mask_types) {
@@ -116,14 +130,14 @@ cv::Mat face_mask(const MaskGeometry& g, const SwapOptions& options) {
             hard = mesh.clone();
             const auto& p = options.mask_padding;
             if (p[0] || p[1] || p[2] || p[3]) {
-                cv::Mat box(g.roi.size(), CV_8U, cv::Scalar(0));
-                fill_polygon(box, padded_box(g.points, g.target_landmarks, p), g.roi);
+                cv::Mat box(size, CV_8U, cv::Scalar(0));
+                fill_polygon(box, padded_box(g.points, g.target_landmarks, p), g.roi, scale);
                 cv::bitwise_and(hard, box, hard);
             }
         } else {
-            hard = cv::Mat(g.roi.size(), CV_8U, cv::Scalar(0));
+            hard = cv::Mat(size, CV_8U, cv::Scalar(0));
             for (MaskArea area : options.mask_areas)
-                fill_hull(hard, pick(g.points, area_indices(area)), g.roi);
+                fill_hull(hard, pick(g.points, area_indices(area)), g.roi, scale);
             cv::bitwise_and(hard, mesh, hard);
         }
         // A feather sized to the whole face would erode a small area (the mouth) to nothing:
@@ -140,32 +154,34 @@ cv::Mat face_mask(const MaskGeometry& g, const SwapOptions& options) {
     // An open target mouth keeps its own inside (teeth, tongue): pasting the source's there
     // is the classic giveaway, and a closed source mouth would be stretched over the gap.
     if (mouth_openness(g.target_landmarks) > 0.08f) {
-        cv::Mat inner(g.roi.size(), CV_8U, cv::Scalar(0));
-        fill_polygon(inner, pick(g.points, {60, 61, 62, 63, 64, 65, 66, 67}), g.roi);
-        const int grow = std::max(1, static_cast<int>(std::lround(0.02f * height)));
-        cv::dilate(inner, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
+        cv::Mat inner(size, CV_8U, cv::Scalar(0));
+        fill_polygon(inner, pick(g.points, {60, 61, 62, 63, 64, 65, 66, 67}), g.roi, scale);
+        const int grow = std::max(1, static_cast<int>(std::lround(0.02 * height * scale)));
+        cv::dilate(inner, inner, disk(grow));
         cv::Mat keep;
         inner.convertTo(keep, CV_32F, 1.0 / 255);
         cv::GaussianBlur(keep, keep, cv::Size(), std::max(1.0f, grow / 1.5f));
         combined = combined.mul(1.0f - keep);
     }
+    if (scale < 1.0) cv::resize(combined, combined, g.roi.size(), 0, 0, cv::INTER_LINEAR);
     return combined;
 }
 
-cv::Mat skin_mask(const MaskGeometry& g) {
-    cv::Mat skin(g.roi.size(), CV_8U, cv::Scalar(0));
-    fill_polygon(skin, pick(g.points, outline_indices()), g.roi);
-    cv::Mat features(g.roi.size(), CV_8U, cv::Scalar(0));
+cv::Mat skin_mask(const MaskGeometry& g, double scale) {
+    const cv::Size size = scaled(g.roi.size(), scale);
+    cv::Mat skin(size, CV_8U, cv::Scalar(0));
+    fill_polygon(skin, pick(g.points, outline_indices()), g.roi, scale);
+    cv::Mat features(size, CV_8U, cv::Scalar(0));
     for (const std::vector<int>& part : {std::vector<int>{17, 18, 19, 20, 21},
                                          std::vector<int>{22, 23, 24, 25, 26},
                                          std::vector<int>{36, 37, 38, 39, 40, 41},
                                          std::vector<int>{42, 43, 44, 45, 46, 47},
                                          std::vector<int>{48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59}}) {
-        fill_hull(features, pick(g.points, part), g.roi);
+        fill_hull(features, pick(g.points, part), g.roi, scale);
     }
-    const int grow = std::max(1, static_cast<int>(std::lround(0.04f * face_height(g.target_landmarks))));
-    cv::dilate(features, features, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
-    cv::erode(skin, skin, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
+    const int grow = std::max(1, static_cast<int>(std::lround(0.04 * face_height(g.target_landmarks) * scale)));
+    cv::dilate(features, features, disk(grow));
+    cv::erode(skin, skin, disk(grow));
     skin.setTo(0, features);
     return skin;
 }

@@ -25,12 +25,17 @@ Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, Stage
     if (needs_source) {
         if (job.source.empty())
             return make_error(ErrorCode::kUsage, "face_swapper needs a source image (--source)");
-        face::SelectorOptions pick_source{face::SelectorMode::kOne, face::SelectorOrder::kLargeSmall,
-                                          job.options.source_face_position};
-        auto chosen = face::select_faces(analyser.analyse(job.source, &analysis), pick_source,
-                                         ErrorCode::kNoFaceInSource, "source");
-        if (!chosen) return chosen.error();
-        source = SourceFace{job.source, chosen->front()};
+        if (job.source_face) {
+            source = SourceFace{job.source, *job.source_face};
+        } else {
+            const face::SelectorOptions pick_source{face::SelectorMode::kOne,
+                                                    face::SelectorOrder::kLargeSmall,
+                                                    job.options.source_face_position};
+            auto chosen = face::select_faces(analyser.analyse(job.source, &analysis), pick_source,
+                                             ErrorCode::kNoFaceInSource, "source");
+            if (!chosen) return chosen.error();
+            source = SourceFace{job.source, chosen->front()};
+        }
     }
 
     auto targets = face::select_faces(analyser.analyse(job.target, &analysis),

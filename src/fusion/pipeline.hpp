@@ -1,6 +1,7 @@
 #pragma once
 // One swap, end to end on decoded images: analyse the source and the target, select faces,
 // run the processors in order. What the CLI and the workers call; codecs stay outside.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct SwapJob {
     cv::Mat target;  // CV_8UC3
     SwapOptions options;
     std::vector<std::string> processors = {"face_swapper"};
+    // The source face, if already analysed (a service caches it per source image; a video
+    // analyses it once). When empty, the source is analysed and options.source_face_position
+    // picks the face.
+    std::optional<face::Face> source_face;
 };
 
 // Returns the processed copy of job.target (same size). Errors: kUsage (bad options or

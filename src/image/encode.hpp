@@ -12,18 +12,23 @@ namespace facefuse::image {
 
 struct EncodeOptions {
     ImageFormat format = ImageFormat::kPng;
-    int quality = 90;  // 0..100: JPEG/WebP quality; for PNG mapped to a compression level
+    // 0..100 (values outside are clamped). JPEG/WebP: the codec's quality, 0 treated as 1.
+    // PNG and BMP: ignored; PNG always uses OpenCV's speed-tuned settings (see encode.cpp).
+    int quality = 90;
 };
 
-// Encodes 8-bit BGR. Errors: kInternal if the codec fails.
+// Encodes 8-bit BGR (CV_8UC3). Errors: kInternal for an empty or non-CV_8UC3 image, or if the
+// codec fails.
 Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeOptions& options);
 
-// Writes atomically (temporary file in the same directory, then rename), so a reader never sees
-// a half-written output and a failed run leaves no partial file. Errors: kOutputError with the
-// path and the OS reason.
+// Writes atomically (temporary "<path>.tmp-<pid>-<random>" in the same directory, fsync, then
+// rename), so a reader never sees a half-written output and a failed run leaves no partial
+// file. Replaces an existing file. Errors: kOutputError with the path and the OS reason, or
+// saying that the directory does not exist.
 Status write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
 
-// format_from_extension + encode_image + write_file.
+// format_from_extension + encode_image + write_file. Errors: theirs (kUsage for an unknown
+// extension, before anything is written).
 Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality);
 
 }  // namespace facefuse::image

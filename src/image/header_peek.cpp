@@ -10,10 +10,11 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "image/byte_reader.hpp"
 #include "image/decode.hpp"
-#include "image/detail.hpp"
 
 namespace facefuse::image {
 namespace {
@@ -144,13 +145,4 @@ Result<cv::Size> peek_dimensions(std::span<const std::uint8_t> bytes, ImageForma
     return make_error(ErrorCode::kInternal, "unknown image format value");
 }
 
-namespace detail {
-
-bool is_animated_webp(std::span<const std::uint8_t> bytes) {
-    constexpr std::uint8_t kAnimationFlag = 0x02;
-    return matches(bytes, 0, "RIFF", 4) && matches(bytes, 8, "WEBP", 4) &&
-           matches(bytes, 12, "VP8X", 4) && has(bytes, 20, 1) && (bytes[20] & kAnimationFlag);
-}
-
-}  // namespace detail
 }  // namespace facefuse::image

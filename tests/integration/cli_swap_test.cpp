@@ -50,7 +50,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Pair{"astronaut_eileen_collins_nasa.png", "chris_pratt_2018.jpg"},
                       Pair{"grace_hopper_navy.jpg", "man_luciano_codait.png"},
                       Pair{"mae_jemison_nasa.jpg", "woman_smiling_curly_hair.png"},
-                      Pair{"chris_pratt_2018.jpg", "baby_crying.jpg"}));
+                      Pair{"chris_pratt_2018.jpg", "baby_crying.jpg"}),
+    [](const ::testing::TestParamInfo<Pair>& info) {
+        std::string name = std::string(info.param.source) + "_into_" + info.param.target;
+        for (char& c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+        return name;
+    });
 
 TEST(SwapSelectorTest, ManySwapsEveryTargetFace) {
     const TempDir dir;

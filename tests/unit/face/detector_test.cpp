@@ -13,9 +13,13 @@ TEST(ScanLadderTest, LargePhotosAreScannedSmallFirstThenLarger) {
     EXPECT_EQ(steps[0].rotation, 0);
 }
 
-TEST(ScanLadderTest, SmallPhotosAreUpsampled) {
+TEST(ScanLadderTest, SmallPhotosAreUpsampledOnlyForSmallFaces) {
     const auto steps = scan_ladder({400, 300}, DetectorOptions{});
-    EXPECT_DOUBLE_EQ(steps[0].scale, 2.0);
+    ASSERT_GE(steps.size(), 2u);
+    EXPECT_DOUBLE_EQ(steps[0].scale, 1.0);
+    EXPECT_DOUBLE_EQ(steps[1].scale, 2.0);
+    EXPECT_FLOAT_EQ(steps[1].refine_below_px, 1.5f * kHogWindowPx);
+    EXPECT_FLOAT_EQ(steps[0].refine_below_px, 0);
 }
 
 TEST(ScanLadderTest, RotationsOnlyWhenAskedFor) {
