@@ -16,25 +16,24 @@
 namespace facefuse::cli {
 namespace {
 
-constexpr int kCell = 320;  // cell height in px
-
-cv::Mat cell(const cv::Mat& image, const std::string& caption) {
-    cv::Mat out(kCell + 24, kCell, CV_8UC3, cv::Scalar(40, 40, 40));
+cv::Mat cell(const cv::Mat& image, const std::string& caption, int size) {
+    cv::Mat out(size + 24, size, CV_8UC3, cv::Scalar(40, 40, 40));
     if (!image.empty()) {
-        const double scale = std::min(static_cast<double>(kCell) / image.cols,
-                                      static_cast<double>(kCell) / image.rows);
+        const double scale = std::min(static_cast<double>(size) / image.cols,
+                                      static_cast<double>(size) / image.rows);
         cv::Mat resized;
         cv::resize(image, resized, cv::Size(), scale, scale, cv::INTER_AREA);
-        resized.copyTo(out(cv::Rect((kCell - resized.cols) / 2, 0, resized.cols, resized.rows)));
+        resized.copyTo(out(cv::Rect((size - resized.cols) / 2, 0, resized.cols, resized.rows)));
     }
-    cv::putText(out, caption.substr(0, 44), cv::Point(4, kCell + 17), cv::FONT_HERSHEY_SIMPLEX, 0.4,
-                cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+    cv::putText(out, caption.substr(0, static_cast<size_t>(size / 7)), cv::Point(4, size + 17),
+                cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
     return out;
 }
 
 struct ContactSheetCommand {
     std::vector<std::string> sources, targets;
     std::string output;
+    int cell_size = 320;
     EngineFlags engine;
     SwapFlags swap;
 
@@ -64,9 +63,9 @@ struct ContactSheetCommand {
                 std::fprintf(stderr, "%s -> %s: %s\n", s.c_str(), t.c_str(), caption.c_str());
                 const auto name = [](const std::string& p) { return std::filesystem::path(p).filename().string(); };
                 cv::Mat row;
-                cv::hconcat(std::vector<cv::Mat>{cell(source ? *source : cv::Mat(), name(s)),
-                                                 cell(target ? *target : cv::Mat(), name(t)),
-                                                 cell(result, caption)},
+                cv::hconcat(std::vector<cv::Mat>{cell(source ? *source : cv::Mat(), name(s), cell_size),
+                                                 cell(target ? *target : cv::Mat(), name(t), cell_size),
+                                                 cell(result, caption, cell_size)},
                             row);
                 rows.push_back(row);
             }
@@ -90,6 +89,9 @@ void add_contact_sheet_command(CLI::App& app, CommandRun& run) {
     c->add_option("-s,--source", cmd->sources, "source images")->required();
     c->add_option("-t,--target", cmd->targets, "target images")->required();
     c->add_option("-o,--output", cmd->output, "sheet image (.jpg keeps it small)")->required();
+    c->add_option("--cell-size", cmd->cell_size, "side of each picture in px")
+        ->check(CLI::Range(64, 2048))
+        ->capture_default_str();
     cmd->engine.add_to(*c);
     cmd->swap.add_to(*c);
     c->callback([cmd, &run] { run = [cmd] { return cmd->run(); }; });
