@@ -1,0 +1,153 @@
+#pragma once
+// A server process started by a test (redis-server, s3rver, facefuse serve, prometheus): spawned
+// without a shell, its output kept in a log file, ready when its TCP port accepts connections,
+// and killed (whole process group) when the object goes out of scope -- so a failing test never
+// leaves a server behind. Readiness is awaited by polling the port with a deadline, never by
+// sleeping a fixed time.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+
+namespace facefuse::test {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it back, close).
+inline int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+inline bool port_accepts(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+class BackgroundProcess {
+public:
+    BackgroundProcess() = default;
+    // Starts argv[0] (searched in PATH) with `extra_env` ("NAME=value") added; stdout and stderr
+    // go to log_path.
+    BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_path,
+                      const std::vector<std::string>& extra_env = {})
+        : log_path_(log_path) {
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::setpgid(0, 0);  // own group: kill() takes its children too (npx -> node)
+            const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (log >= 0) {
+                ::dup2(log, 1);
+                ::dup2(log, 2);
+            }
+            const int null = ::open("/dev/null", O_RDONLY);
+            if (null >= 0) ::dup2(null, 0);
+            for (const auto& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        if (pid_ > 0) ::setpgid(pid_, pid_);
+    }
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+    BackgroundProcess(BackgroundProcess&& o) noexcept { *this = std::move(o); }
+    BackgroundProcess& operator=(BackgroundProcess&& o) noexcept {
+        if (this != &o) {
+            kill();
+            pid_ = std::exchange(o.pid_, -1);
+            log_path_ = std::move(o.log_path_);
+        }
+        return *this;
+    }
+    ~BackgroundProcess() { kill(); }
+
+    // True once `port` accepts connections; false if the process exited or the deadline passed.
+    bool wait_for_port(int port, std::chrono::seconds deadline = std::chrono::seconds(30)) {
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (std::chrono::steady_clock::now() < until) {
+            if (port_accepts(port)) return true;
+            if (!running()) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval
+        }
+        return false;
+    }
+
+    bool running() {
+        if (pid_ <= 0) return false;
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_status_ = status;
+            pid_ = -1;
+            return false;
+        }
+        return true;
+    }
+
+    // Sends `signal` to the process group.
+    void signal(int sig) {
+        if (pid_ > 0) ::kill(-pid_, sig);
+    }
+
+    // Waits for exit up to `deadline`; returns the wait status, or -1 if it is still running.
+    int wait_exit(std::chrono::seconds deadline) {
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (std::chrono::steady_clock::now() < until) {
+            if (!running()) return exit_status_;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return -1;
+    }
+
+    // SIGKILL to the whole group, then reap. Idempotent.
+    void kill() {
+        if (pid_ > 0) {
+            ::kill(-pid_, SIGKILL);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+            exit_status_ = status;
+            pid_ = -1;
+        }
+    }
+
+    pid_t pid() const { return pid_; }
+    std::string log() const {
+        std::ifstream in(log_path_);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+private:
+    pid_t pid_ = -1;
+    int exit_status_ = 0;
+    std::filesystem::path log_path_;
+};
+
+}  // namespace facefuse::test
