@@ -38,7 +38,8 @@ Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeO
         return make_error(ErrorCode::kInternal, "encode_image expects 8-bit BGR pixels, got type " +
                                                     std::to_string(bgr.type()));
     }
-    const std::string ext = "." + std::string(format_name(options.format));
+    std::string ext = ".";
+    ext += format_name(options.format);
     std::vector<std::uint8_t> out;
     try {
         if (!cv::imencode(ext, bgr, out, codec_params(options)) || out.empty()) {

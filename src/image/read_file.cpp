@@ -17,7 +17,7 @@ Error not_readable(const std::filesystem::path& path, const std::string& why) {
 Error too_large(const std::filesystem::path& path, std::uintmax_t size, std::size_t max_bytes,
                 bool at_least) {
     return make_error(ErrorCode::kImageTooLarge,
-                      "'" + path.string() + "' is " + (at_least ? "over " : "") +
+                      "the file '" + path.string() + "' is " + (at_least ? "over " : "") +
                           std::to_string(size) + " bytes; the limit is " +
                           std::to_string(max_bytes) + " bytes; send a smaller file");
 }

@@ -67,7 +67,7 @@ Status write_file(const std::filesystem::path& path, const std::vector<std::uint
     }
     if (ec) return output_error(path, "cannot inspect '" + parent.string() + "': " + ec.message());
     if (!fs::is_directory(parent_status)) {
-        return output_error(path, "'" + parent.string() + "' is not a directory");
+        return output_error(path, "the path '" + parent.string() + "' is not a directory");
     }
 
     std::string temp;
