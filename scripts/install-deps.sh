@@ -20,7 +20,30 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # contact sheets of test output images
   imagemagick
+  # service: HTTP (Boost.Beast), SQLite, Redis client, S3 over libcurl, SHA-256/HMAC
+  libboost-dev libsqlite3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
+  # real peers the tests start on loopback: Redis, Prometheus + promtool; sqlite3 for poking
+  redis-server prometheus sqlite3
 )
+
+# Node.js runs s3rver (the S3-protocol test peer, pinned in tests/peers/package-lock.json).
+# Some images ship Node outside Debian's packages; Debian's nodejs/npm would conflict with it,
+# so they are only added when no node/npm is on PATH.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+
+# npm test peers: `npm ci` installs exactly the lock file's versions, only when missing or stale.
+install_test_peers() {
+  local peers
+  peers="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/peers"
+  [[ -f "$peers/package-lock.json" ]] || return 0
+  if [[ -d "$peers/node_modules" && "$peers/node_modules/.package-lock.json" -nt "$peers/package-lock.json" ]]; then
+    return 0
+  fi
+  echo "install-deps: npm ci in tests/peers"
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -30,6 +53,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_test_peers
   exit 0
 fi
 
@@ -55,4 +79,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_test_peers
 echo "install-deps: done"

@@ -1,27 +1,20 @@
 #!/usr/bin/env bash
-# The main job: swap the face of SOURCE into TARGET and write OUTPUT.
+# The main job: install what is missing, build, and start the service.
 #
-#   scripts/run.sh SOURCE TARGET OUTPUT [extra flags for `facefuse swap`]
+#   scripts/run.sh                      start `facefuse serve` on 127.0.0.1:8080 (embedded shape)
+#   scripts/run.sh serve [flags]        the same, with flags for `facefuse serve`
+#   scripts/run.sh swap -s S -t T -o O  any other facefuse command, e.g. a one-shot swap
 #
 # Installs missing system packages, builds the release binary (quietly; build errors are shown),
-# then runs: build/release/src/facefuse swap --source SOURCE --target TARGET --output OUTPUT [flags]
-# Paths are taken relative to the directory you run it from.
-#   e.g. scripts/run.sh me.jpg group.jpg out.jpg
+# then execs build/release/src/facefuse. State of `serve` lives in ./facefuse-data.
+#   e.g. curl -F source=@me.jpg -F target=@you.jpg 'http://127.0.0.1:8080/v1/swaps?wait=10'
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
-
 case "${1:-}" in
-  -h|--help) usage; exit 0 ;;
+  -h|--help) sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 esac
-if [[ $# -lt 3 ]]; then
-  usage >&2
-  exit 2
-fi
-source_img="$1" target_img="$2" output_img="$3"
-shift 3
 
 "$root/scripts/install-deps.sh" >&2
 log="$(mktemp)"
@@ -33,5 +26,7 @@ if ! "$root/scripts/build.sh" release facefuse >"$log" 2>&1; then
 fi
 rm -f "$log"
 
-exec "$root/build/release/src/facefuse" swap \
-  --source "$source_img" --target "$target_img" --output "$output_img" "$@"
+if [[ $# -eq 0 ]]; then
+  exec "$root/build/release/src/facefuse" serve --listen 127.0.0.1:8080
+fi
+exec "$root/build/release/src/facefuse" "$@"

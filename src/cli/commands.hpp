@@ -13,5 +13,8 @@ void add_swap_command(CLI::App& app, CommandRun& run);
 void add_detect_command(CLI::App& app, CommandRun& run);
 void add_bench_command(CLI::App& app, CommandRun& run);
 void add_contact_sheet_command(CLI::App& app, CommandRun& run);
+void add_serve_command(CLI::App& app, CommandRun& run);
+void add_loadgen_command(CLI::App& app, CommandRun& run);
+void add_cluster_commands(CLI::App& app, CommandRun& run);  // gateway, worker
 
 }  // namespace facefuse::cli

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
     add_detect_command(app, run);
     add_bench_command(app, run);
     add_contact_sheet_command(app, run);
+    add_serve_command(app, run);
+    add_loadgen_command(app, run);
+    add_cluster_commands(app, run);
 
     try {
         app.parse(argc, argv);

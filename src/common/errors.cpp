@@ -19,11 +19,27 @@ constexpr std::array kErrors = {
     ErrorInfo{"model_unavailable", 5, 503},
     ErrorInfo{"cancelled", 1, 409},
     ErrorInfo{"internal", 1, 500},
+    ErrorInfo{"not_found", 3, 404},
+    ErrorInfo{"idempotency_conflict", 2, 409},
+    ErrorInfo{"not_finished", 1, 409},
+    ErrorInfo{"gone", 3, 410},
+    ErrorInfo{"queue_full", 6, 429},
+    ErrorInfo{"request_too_large", 3, 413},
+    ErrorInfo{"unsupported_media_type", 2, 415},
+    ErrorInfo{"unavailable", 6, 503},
+    ErrorInfo{"lease_lost", 1, 409},
+    ErrorInfo{"conflict", 1, 409},
 };
-static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kInternal) + 1,
+static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kConflict) + 1,
               "kErrors must list every ErrorCode in order");
 }  // namespace
 
 const ErrorInfo& error_info(ErrorCode code) { return kErrors[static_cast<size_t>(code)]; }
+
+ErrorCode find_error_code(std::string_view name) {
+    for (size_t i = 0; i < kErrors.size(); ++i)
+        if (kErrors[i].code == name) return static_cast<ErrorCode>(i);
+    return ErrorCode::kInternal;
+}
 
 }  // namespace facefuse

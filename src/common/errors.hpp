@@ -23,15 +23,30 @@ enum class ErrorCode {
     kModelUnavailable,   // a model file is missing or unreadable
     kCancelled,
     kInternal,
+    // Service (HTTP API, queue, storage). Appended: codes are never renumbered or renamed.
+    kNotFound,             // no such task for this caller (also another tenant's: no leak)
+    kIdempotencyConflict,  // same Idempotency-Key, different request
+    kNotFinished,          // result asked for while the task is queued or running
+    kGone,                 // task or result expired
+    kQueueFull,            // bounded queue of that priority is full: retry after a while
+    kRequestTooLarge,      // body or part over its size cap
+    kUnsupportedMediaType, // not multipart/form-data where that is required
+    kUnavailable,          // a backend (Redis, S3, disk) is unreachable: transient
+    kLeaseLost,            // a worker's lease expired and the task went to another worker
+    kConflict,             // state transition not allowed (e.g. cancel a finished task)
 };
 
 struct ErrorInfo {
     std::string_view code;  // stable snake_case identifier
-    int exit_code;          // CLI: 2 usage, 3 input, 4 no face, 5 environment, 1 internal
+    int exit_code;          // CLI: 2 usage, 3 input, 4 no face, 5 environment, 6 try again
+                            // later (service busy or unreachable), 1 internal
     int http_status;        // HTTP API
 };
 
 // Facts about a code; never fails.
 const ErrorInfo& error_info(ErrorCode code);
+
+// The code whose stable name is `name` (as stored with a failed task); kInternal if none.
+ErrorCode find_error_code(std::string_view name);
 
 }  // namespace facefuse

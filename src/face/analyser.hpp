@@ -32,6 +32,7 @@ public:
 
     const DetectorOptions& options() const { return options_; }
     const LandmarkProvider& landmarker() const { return *landmarker_; }
+    const std::shared_ptr<const LandmarkProvider>& landmarker_shared() const { return landmarker_; }
 
 private:
     std::shared_ptr<const LandmarkProvider> landmarker_;

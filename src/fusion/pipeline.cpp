@@ -13,10 +13,12 @@ Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, Stage
 
     std::vector<std::shared_ptr<const Processor>> processors;
     bool needs_source = false;
+    bool needs_faces = false;
     for (const std::string& name : job.processors) {
         auto found = find_processor(name);
         if (!found) return found.error();
         needs_source = needs_source || (*found)->needs_source();
+        needs_faces = needs_faces || (*found)->needs_faces();
         processors.push_back(std::move(found.value()));
     }
 
@@ -36,6 +38,14 @@ Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, Stage
             if (!chosen) return chosen.error();
             source = SourceFace{job.source, chosen->front()};
         }
+    }
+
+    if (!needs_faces) {
+        Frame frame{job.target.clone(), {}};
+        const ProcessorContext context{nullptr, job.options, timings};
+        for (const auto& processor : processors)
+            if (Status st = processor->process(frame, context); !st) return st.error();
+        return std::move(frame.image);
     }
 
     auto targets = face::select_faces(analyser.analyse(job.target, &analysis),

@@ -32,7 +32,16 @@ public:
     }
 };
 
-constexpr std::array<std::string_view, 2> kNames = {"face_swapper", "face_debugger"};
+// Copies the target unchanged: the service's overhead, measured without the engine's cost.
+class NoopProcessor final : public Processor {
+public:
+    std::string_view name() const override { return "noop"; }
+    bool needs_source() const override { return false; }
+    bool needs_faces() const override { return false; }
+    Status process(Frame&, const ProcessorContext&) const override { return Status::Ok(); }
+};
+
+constexpr std::array<std::string_view, 3> kNames = {"face_swapper", "face_debugger", "noop"};
 
 }  // namespace
 
@@ -41,6 +50,7 @@ std::span<const std::string_view> processor_names() { return kNames; }
 Result<std::shared_ptr<const Processor>> find_processor(std::string_view name) {
     if (name == "face_swapper") return std::shared_ptr<const Processor>(std::make_shared<FaceSwapperProcessor>());
     if (name == "face_debugger") return std::shared_ptr<const Processor>(std::make_shared<FaceDebuggerProcessor>());
+    if (name == "noop") return std::shared_ptr<const Processor>(std::make_shared<NoopProcessor>());
     std::string known;
     for (std::string_view n : kNames) known += (known.empty() ? "" : ", ") + std::string(n);
     return make_error(ErrorCode::kUsage,

@@ -36,6 +36,8 @@ public:
     virtual ~Processor() = default;
     virtual std::string_view name() const = 0;
     virtual bool needs_source() const = 0;
+    // Whether the target must be analysed (and hold a face) first. Only `noop` says no.
+    virtual bool needs_faces() const { return true; }
     // Processes every face of the frame. Processors are stateless: safe to share across threads.
     virtual Status process(Frame& frame, const ProcessorContext& context) const = 0;
 };

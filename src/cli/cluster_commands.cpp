@@ -1,0 +1,167 @@
+// facefuse gateway / facefuse worker: the cluster roles. Both share their state only through
+// Redis (queue on Streams, task records) and an S3-compatible store (images), so any number of
+// each can run on any hosts. The gateway serves the API; workers lease and run tasks.
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "build_info.hpp"
+#include "cli/commands.hpp"
+#include "cli/engine_flags.hpp"
+#include "cli/service_runtime.hpp"
+#include "obs/log.hpp"
+#include "storage/s3/s3_blob_store.hpp"
+#include "tasks/redis/redis_client.hpp"
+#include "tasks/redis/redis_store.hpp"
+#include "tasks/redis/streams_queue.hpp"
+
+namespace facefuse::cli {
+namespace {
+
+struct ClusterFlags {
+    std::string redis = "redis://127.0.0.1:6379/0";
+    std::string s3_endpoint;
+    std::string s3_bucket = "facefuse";
+    std::string s3_region = "us-east-1";
+    bool s3_path_style = true;
+
+    void add_to(CLI::App& c) {
+        c.add_option("--redis", redis, "Redis URL redis://[:password@]host:port/db (password: prefer FACEFUSE_REDIS)")
+            ->envname("FACEFUSE_REDIS")
+            ->capture_default_str();
+        c.add_option("--s3-endpoint", s3_endpoint, "S3-compatible endpoint URL (empty: AWS for --s3-region)")
+            ->envname("FACEFUSE_S3_ENDPOINT");
+        c.add_option("--s3-bucket", s3_bucket, "bucket for images")->envname("FACEFUSE_S3_BUCKET")->capture_default_str();
+        c.add_option("--s3-region", s3_region, "SigV4 region")->envname("FACEFUSE_S3_REGION")->capture_default_str();
+        c.add_option("--s3-path-style", s3_path_style, "path-style URLs (true) or virtual-host style (false)")
+            ->envname("FACEFUSE_S3_PATH_STYLE")
+            ->capture_default_str();
+    }
+
+    struct Backends {
+        std::shared_ptr<tasks::TaskStore> store;
+        std::shared_ptr<tasks::TaskQueue> queue;
+        std::shared_ptr<storage::BlobStore> blobs;
+    };
+
+    Result<Backends> open(std::int64_t queue_max, int redis_connections) const {
+        tasks::redis::RedisOptions options;
+        options.url = redis;
+        options.pool_size = redis_connections;
+        auto client = tasks::redis::RedisClient::open(options);
+        if (!client) return client.error();
+        tasks::redis::RedisQueueOptions queue_options;
+        queue_options.max_depth = queue_max;
+        storage::S3Options s3 = storage::s3_options_from_env();  // credentials: AWS_* variables
+        s3.endpoint = s3_endpoint;
+        s3.bucket = s3_bucket;
+        s3.region = s3_region;
+        s3.path_style = s3_path_style;
+        auto blobs = storage::make_s3_blob_store(s3);
+        if (!blobs) return blobs.error();
+        return Backends{std::make_shared<tasks::redis::RedisTaskStore>(*client),
+                        std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options),
+                        std::shared_ptr<storage::BlobStore>(std::move(blobs.value()))};
+    }
+};
+
+// Blocks SIGTERM/SIGINT in every thread started after it, then waits for one.
+class SignalWait {
+public:
+    SignalWait() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    int wait() {
+        int received = 0;
+        sigwait(&set_, &received);
+        return received;
+    }
+
+private:
+    sigset_t set_;
+};
+
+struct GatewayCommand {
+    std::string listen = "127.0.0.1:8080";
+    ClusterFlags cluster;
+    ServiceFlags service;
+    EngineFlags engine;  // only the input limits matter here
+
+    int run() {
+        SignalWait signals;
+        auto endpoint = parse_listen(listen);
+        if (!endpoint) return report(endpoint.error());
+        auto backends = cluster.open(service.queue_max, service.max_connections + 4);
+        if (!backends) return report(backends.error());
+        Runtime runtime(service, engine);
+        if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs); !st)
+            return report(st.error());
+        runtime.mark_ready();
+        obs::log_info("gateway_started", {{"listen", listen}, {"port", runtime.port()}, {"version", build::kVersion}});
+        std::cerr << "facefuse: gateway on http://" << endpoint->first << ":" << runtime.port() << "\n";
+        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
+        runtime.shutdown();
+        return 0;
+    }
+};
+
+struct WorkerCommand {
+    std::string listen = "127.0.0.1:9090";
+    int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ClusterFlags cluster;
+    ServiceFlags service;
+    EngineFlags engine;
+
+    int run() {
+        SignalWait signals;
+        auto endpoint = parse_listen(listen);
+        if (!endpoint) return report(endpoint.error());
+        auto backends = cluster.open(service.queue_max, concurrency * 2 + 4);
+        if (!backends) return report(backends.error());
+        Runtime runtime(service, engine);
+        if (Status st = runtime.load_models(); !st) return report(st.error());
+        runtime.start_workers(backends->store, backends->queue, backends->blobs, concurrency);
+        if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs, true); !st)
+            return report(st.error());
+        obs::log_info("worker_ready", {{"listen", listen}, {"port", runtime.port()}, {"concurrency", concurrency}});
+        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
+        runtime.shutdown();
+        return 0;
+    }
+};
+
+}  // namespace
+
+void add_cluster_commands(CLI::App& app, CommandRun& run) {
+    auto gateway = std::make_shared<GatewayCommand>();
+    CLI::App* g = app.add_subcommand("gateway", "Serve the HTTP API on Redis + S3 (cluster shape)");
+    g->footer("Example:\n  AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... facefuse gateway --listen 0.0.0.0:8080 \\\n"
+              "      --redis redis://redis:6379/0 --s3-endpoint http://minio:9000 --s3-bucket facefuse");
+    g->add_option("--listen", gateway->listen, "HOST:PORT to bind")->envname("FACEFUSE_LISTEN")->capture_default_str();
+    gateway->cluster.add_to(*g);
+    gateway->service.add_to(*g);
+    gateway->engine.add_to(*g);
+    g->callback([gateway, &run] { run = [gateway] { return gateway->run(); }; });
+
+    auto worker = std::make_shared<WorkerCommand>();
+    CLI::App* w = app.add_subcommand("worker", "Run tasks from Redis + S3 (cluster shape)");
+    w->footer("Serves /healthz, /readyz and /metrics on --listen for probes and Prometheus.");
+    w->add_option("--listen", worker->listen, "HOST:PORT for health and metrics")
+        ->envname("FACEFUSE_LISTEN")
+        ->capture_default_str();
+    w->add_option("--concurrency", worker->concurrency, "tasks run at once (default: CPU cores)")
+        ->check(CLI::Range(1, 256))
+        ->envname("FACEFUSE_CONCURRENCY")
+        ->capture_default_str();
+    worker->cluster.add_to(*w);
+    worker->service.add_to(*w);
+    worker->engine.add_to(*w);
+    w->callback([worker, &run] { run = [worker] { return worker->run(); }; });
+}
+
+}  // namespace facefuse::cli

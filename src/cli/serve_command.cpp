@@ -1,0 +1,101 @@
+// facefuse serve: the embedded shape. One process: the HTTP API, a worker pool, a durable
+// queue and task table in SQLite (WAL), blobs in a local folder. Restarting it loses nothing:
+// queued tasks run after restart, and tasks that were running are run again (their leases are
+// released at start-up, since the only process that could hold them is the dead one).
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "build_info.hpp"
+#include "cli/commands.hpp"
+#include "cli/duration.hpp"
+#include "cli/engine_flags.hpp"
+#include "cli/service_runtime.hpp"
+#include "obs/log.hpp"
+#include "storage/fs/fs_blob_store.hpp"
+#include "tasks/sqlite/sqlite_backend.hpp"
+
+namespace facefuse::cli {
+namespace {
+
+struct ServeCommand {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "./facefuse-data";
+    int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ServiceFlags service;
+    EngineFlags engine;
+
+    int run() {
+        // Signals are taken by a sigwait in this thread only; every thread started below
+        // inherits the blocked mask.
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGTERM);
+        sigaddset(&signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+        auto endpoint = parse_listen(listen);
+        if (!endpoint) return report(endpoint.error());
+        std::error_code ec;
+        std::filesystem::create_directories(data_dir, ec);
+        if (ec) return report(make_error(ErrorCode::kOutputError, "--data-dir " + data_dir + ": " + ec.message()));
+
+        auto db = tasks::open_sqlite((std::filesystem::path(data_dir) / "facefuse.db").string());
+        if (!db) return report(db.error());
+        tasks::SqliteQueueOptions queue_options;
+        queue_options.max_depth.fill(service.queue_max);
+        auto queue = std::make_shared<tasks::SqliteTaskQueue>(*db, queue_options);
+        auto store = std::make_shared<tasks::SqliteTaskStore>(*db);
+        auto released = queue->release_all_leases();
+        if (!released) return report(released.error());
+        if (*released > 0) obs::log_info("tasks_recovered", {{"count", *released}});
+        auto blobs = std::make_shared<storage::FsBlobStore>(std::filesystem::path(data_dir) / "blobs");
+
+        Runtime runtime(service, engine);
+        if (Status st = runtime.load_models(); !st) return report(st.error());
+        if (workers > 0) runtime.start_workers(store, queue, blobs, workers);
+        if (Status st = runtime.start_http(*endpoint, store, queue, blobs); !st) return report(st.error());
+        obs::log_info("serve_started", {{"listen", listen}, {"port", runtime.port()}, {"data_dir", data_dir},
+                                        {"workers", workers}, {"version", build::kVersion}});
+        std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
+                  << " (data in " << data_dir << "; Ctrl-C to stop)\n";
+
+        int received = 0;
+        sigwait(&signals, &received);
+        obs::log_info("shutdown_started", {{"signal", received}});
+        runtime.shutdown();
+        obs::log_info("shutdown_complete", {});
+        return 0;
+    }
+};
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, CommandRun& run) {
+    auto cmd = std::make_shared<ServeCommand>();
+    CLI::App* c = app.add_subcommand("serve", "Run the HTTP API and workers in one process (embedded shape)");
+    c->footer(
+        "Example:\n"
+        "  facefuse serve --listen 127.0.0.1:8080 --data-dir ./facefuse-data\n"
+        "  curl -F source=@me.jpg -F target=@you.jpg 'http://127.0.0.1:8080/v1/swaps?wait=10'\n"
+        "State (SQLite task table and queue, uploaded and result images) lives in --data-dir;\n"
+        "restarting with the same directory loses no task. SIGTERM drains and exits 0.");
+    c->add_option("--listen", cmd->listen, "HOST:PORT to bind (port 0: any free port)")
+        ->envname("FACEFUSE_LISTEN")
+        ->capture_default_str();
+    c->add_option("--data-dir", cmd->data_dir, "where tasks and images are kept")
+        ->envname("FACEFUSE_DATA_DIR")
+        ->capture_default_str();
+    c->add_option("--workers", cmd->workers, "tasks processed at once (default: CPU cores; 0: API only)")
+        ->check(CLI::Range(0, 256))
+        ->envname("FACEFUSE_WORKERS")
+        ->capture_default_str();
+    cmd->service.add_to(*c);
+    cmd->engine.add_to(*c);
+    c->callback([cmd, &run] { run = [cmd] { return cmd->run(); }; });
+}
+
+}  // namespace facefuse::cli

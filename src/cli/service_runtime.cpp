@@ -1,0 +1,148 @@
+#include "cli/service_runtime.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include "build_info.hpp"
+#include "cli/duration.hpp"
+#include "face/analyser.hpp"
+#include "http/api.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+
+namespace facefuse::cli {
+
+void ServiceFlags::add_to(CLI::App& c) {
+    c.add_option("--queue-max", queue_max, "waiting tasks per priority before submits get 429")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
+        ->envname("FACEFUSE_QUEUE_MAX")
+        ->capture_default_str();
+    c.add_option("--task-ttl", task_ttl, "how long tasks and their images are kept (then 410)")
+        ->check(duration_validator())
+        ->envname("FACEFUSE_TASK_TTL")
+        ->capture_default_str();
+    c.add_option("--lease", lease, "worker lease; a task whose worker died runs again after it")
+        ->check(duration_validator())
+        ->envname("FACEFUSE_LEASE")
+        ->capture_default_str();
+    c.add_option("--max-attempts", max_attempts, "runs of a task before transient errors fail it (fixed per task at submit)")
+        ->check(CLI::Range(1, 100))
+        ->envname("FACEFUSE_MAX_ATTEMPTS")
+        ->capture_default_str();
+    c.add_option("--max-wait", max_wait_seconds, "cap in seconds of the ?wait= of POST /v1/swaps")
+        ->check(CLI::Range(0, 300))
+        ->envname("FACEFUSE_MAX_WAIT")
+        ->capture_default_str();
+    c.add_option("--max-connections", max_connections, "concurrent HTTP connections (beyond: 503)")
+        ->check(CLI::Range(1, 10000))
+        ->envname("FACEFUSE_MAX_CONNECTIONS")
+        ->capture_default_str();
+    c.add_option("--drain-timeout", drain_timeout, "on SIGTERM, time for running tasks to finish")
+        ->check(duration_validator())
+        ->envname("FACEFUSE_DRAIN_TIMEOUT")
+        ->capture_default_str();
+}
+
+Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
+    const size_t colon = listen.rfind(':');
+    int port = -1;
+    if (colon != std::string::npos) {
+        try {
+            port = std::stoi(listen.substr(colon + 1));
+        } catch (const std::exception&) {
+            port = -1;
+        }
+    }
+    if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
+        return make_error(ErrorCode::kUsage, "--listen '" + listen + "': use HOST:PORT, e.g. 127.0.0.1:8080");
+    return std::make_pair(listen.substr(0, colon), port);
+}
+
+Runtime::Runtime(ServiceFlags flags, EngineFlags engine) : flags_(std::move(flags)), engine_(std::move(engine)) {
+    obs::Registry::global().gauge("facefuse_build_info", "Build information", {"version"}).labels({build::kVersion}).set(1);
+}
+
+Runtime::~Runtime() { shutdown(); }
+
+Status Runtime::load_models() {
+    auto analyser = engine_.make_analyser();
+    if (!analyser) return analyser.error();
+    // Warm-up: one analysis of a synthetic frame touches the detector, the landmark model and
+    // OpenCV's lazily initialised code, so the first real task is not the slow one.
+    cv::Mat frame(256, 256, CV_8UC3, cv::Scalar(128, 128, 128));
+    cv::circle(frame, {128, 128}, 60, cv::Scalar(180, 170, 160), cv::FILLED);
+    (void)(*analyser)->analyse(frame);
+    landmarker_ = std::shared_ptr<const face::LandmarkProvider>((*analyser)->landmarker_shared());
+    const auto& spec = landmarker_->spec();
+    obs::Registry::global()
+        .gauge("facefuse_model_info", "Models that serve", {"name", "version"})
+        .labels({spec.name, spec.version})
+        .set(1);
+    obs::log_info("model_loaded", {{"name", spec.name}, {"version", spec.version}, {"path", spec.path.string()}});
+    ready_ = true;
+    return Status::Ok();
+}
+
+void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+                            std::shared_ptr<storage::BlobStore> blobs, int slots) {
+    worker::WorkerConfig config;
+    config.slots = slots;
+    config.lease_for = *parse_duration(flags_.lease);
+    config.drain_timeout = *parse_duration(flags_.drain_timeout);
+    config.limits = engine_.limits;
+    config.detector.detector_size = engine_.detector_size;
+    config.detector.try_rotations = engine_.try_rotations;
+    workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue), std::move(blobs), landmarker_, config);
+    workers_->start();
+}
+
+Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::shared_ptr<tasks::TaskStore> store,
+                           std::shared_ptr<tasks::TaskQueue> queue, std::shared_ptr<storage::BlobStore> blobs,
+                           bool ops_only) {
+    tasks::ServiceConfig config;
+    config.limits = engine_.limits;
+    config.task_ttl = *parse_duration(flags_.task_ttl);
+    config.max_attempts = flags_.max_attempts;
+    service_ = std::make_shared<tasks::TaskService>(std::move(store), std::move(queue), std::move(blobs), config);
+
+    http::ApiConfig api;
+    api.max_wait_seconds = flags_.max_wait_seconds;
+    api.ops_only = ops_only;
+    api.ready = [this] { return ready_.load() && !draining_.load(); };
+    api.draining = [this] { return draining_.load(); };
+    api.before_scrape = [this] {
+        auto& depth = obs::Registry::global().gauge("facefuse_queue_depth", "Tasks waiting, by priority", {"priority"});
+        for (auto p : {tasks::Priority::kVip, tasks::Priority::kNormal, tasks::Priority::kBatch}) {
+            if (auto d = service_->queue_depth(p)) depth.labels({std::string(tasks::priority_name(p))}).set(static_cast<double>(*d));
+        }
+        obs::Registry::global().gauge("facefuse_workers_busy", "Worker slots running a task").get().set(workers_ ? workers_->busy() : 0);
+    };
+    http::ServerConfig server;
+    server.host = endpoint.first;
+    server.port = endpoint.second;
+    server.max_connections = flags_.max_connections;
+    server.max_body_bytes = 2 * engine_.limits.max_bytes + (1u << 20);
+    server_ = std::make_unique<http::Server>(server, http::make_api(service_, api));
+    if (Status st = server_->start(); !st) return st;
+
+    // Expiry sweeper: once a minute, and promptly on shutdown.
+    sweeper_ = std::thread([this] {
+        std::unique_lock lock(sweeper_mutex_);
+        while (!draining_) {
+            lock.unlock();
+            if (auto n = service_->expire_once(); n && *n > 0) obs::log_info("tasks_expired", {{"count", *n}});
+            lock.lock();
+            sweeper_wake_.wait_for(lock, std::chrono::minutes(1), [this] { return draining_.load(); });
+        }
+    });
+    return Status::Ok();
+}
+
+void Runtime::shutdown() {
+    if (draining_.exchange(true)) return;
+    sweeper_wake_.notify_all();
+    if (server_) server_->stop();
+    if (workers_) workers_->stop();
+    if (sweeper_.joinable()) sweeper_.join();
+}
+
+}  // namespace facefuse::cli

@@ -1,0 +1,79 @@
+#pragma once
+// The parts every service shape runs: models (loaded and warmed up before /readyz says ready),
+// the worker pool, the HTTP API, the expiry sweeper and the gauges Prometheus reads. `serve`
+// runs all of them on SQLite + a local folder; `gateway` runs the API, `worker` the pool, on
+// Redis + S3. Shutdown order matters: stop taking requests, drain the workers, then exit.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/engine_flags.hpp"
+#include "face/landmarker.hpp"
+#include "http/server.hpp"
+#include "storage/blob_store.hpp"
+#include "tasks/queue.hpp"
+#include "tasks/service.hpp"
+#include "tasks/store.hpp"
+#include "worker/worker_pool.hpp"
+
+namespace facefuse::cli {
+
+struct ServiceFlags {
+    std::int64_t queue_max = 10000;   // waiting tasks per priority before 429
+    std::string task_ttl = "24h";     // results and records
+    std::string lease = "30s";        // worker lease (heartbeats at a third of it)
+    int max_attempts = 3;
+    int max_wait_seconds = 30;        // cap of ?wait=
+    int max_connections = 256;
+    std::string drain_timeout = "20s";
+
+    void add_to(CLI::App& command);
+};
+
+// "HOST:PORT" -> (host, port). kUsage naming --listen.
+Result<std::pair<std::string, int>> parse_listen(const std::string& listen);
+
+class Runtime {
+public:
+    Runtime(ServiceFlags flags, EngineFlags engine);
+    ~Runtime();
+
+    // Loads the landmark model and runs one analysis on a synthetic image, so the first real
+    // task does not pay for cold code paths. kModelUnavailable on failure.
+    Status load_models();
+    void start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+                       std::shared_ptr<storage::BlobStore> blobs, int slots);
+    // ops_only: a worker's endpoint (health, readiness, metrics) without the task API.
+    Status start_http(const std::pair<std::string, int>& endpoint, std::shared_ptr<tasks::TaskStore> store,
+                      std::shared_ptr<tasks::TaskQueue> queue, std::shared_ptr<storage::BlobStore> blobs,
+                      bool ops_only = false);
+    // For roles without models (the gateway): ready once its backends answered.
+    void mark_ready() { ready_ = true; }
+    int port() const { return server_ ? server_->port() : 0; }
+
+    // Refuses new submits, stops the HTTP server (requests in flight finish), drains the
+    // workers within the drain timeout, stops the sweeper.
+    void shutdown();
+
+private:
+    ServiceFlags flags_;
+    EngineFlags engine_;
+    std::shared_ptr<const face::LandmarkProvider> landmarker_;
+    std::unique_ptr<worker::WorkerPool> workers_;
+    std::shared_ptr<tasks::TaskService> service_;
+    std::unique_ptr<http::Server> server_;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> draining_{false};
+    std::thread sweeper_;
+    std::mutex sweeper_mutex_;
+    std::condition_variable sweeper_wake_;
+};
+
+}  // namespace facefuse::cli

@@ -1,0 +1,357 @@
+#include "http/api.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "build_info.hpp"
+#include "common/stopwatch.hpp"
+#include "fusion/processor.hpp"
+#include "fusion/swap_options.hpp"
+#include "http/multipart.hpp"
+#include "http/task_json.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+
+namespace facefuse::http {
+namespace {
+
+using nlohmann::json;
+
+struct Target {
+    std::string path;
+    std::string query;
+};
+
+Target split_target(std::string_view target) {
+    const size_t q = target.find('?');
+    if (q == std::string_view::npos) return {std::string(target), {}};
+    return {std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
+}
+
+std::string query_param(const std::string& query, const std::string& name) {
+    size_t pos = 0;
+    while (pos <= query.size()) {
+        size_t amp = query.find('&', pos);
+        if (amp == std::string::npos) amp = query.size();
+        const std::string item = query.substr(pos, amp - pos);
+        const size_t eq = item.find('=');
+        if (item.substr(0, eq) == name) return eq == std::string::npos ? "" : item.substr(eq + 1);
+        pos = amp + 1;
+    }
+    return {};
+}
+
+bool safe_token(std::string_view s, size_t max) {
+    if (s.empty() || s.size() > max) return false;
+    for (char c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    return true;
+}
+
+// Route names are the metric label: bounded, never the raw path.
+struct Route {
+    std::string name;  // e.g. "/v1/tasks/{id}"
+    std::string id;    // the {id} segment, if any
+};
+
+Route match(const std::string& path) {
+    static const std::string kTasks = "/v1/tasks/";
+    if (path.rfind(kTasks, 0) == 0) {
+        std::string rest = path.substr(kTasks.size());
+        const size_t slash = rest.find('/');
+        const std::string id = rest.substr(0, slash);
+        const std::string tail = slash == std::string::npos ? "" : rest.substr(slash);
+        if (tail.empty()) return {"/v1/tasks/{id}", id};
+        if (tail == "/result") return {"/v1/tasks/{id}/result", id};
+        if (tail == "/events") return {"/v1/tasks/{id}/events", id};
+        return {"unknown", ""};
+    }
+    for (const char* known : {"/v1/swaps", "/v1/tasks", "/v1/capabilities", "/healthz", "/readyz", "/metrics", "/version"})
+        if (path == known) return {path, ""};
+    return {"unknown", ""};
+}
+
+Response json_response(bhttp::status status, const json& body, unsigned version) {
+    Response res{status, version};
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    res.prepare_payload();
+    return res;
+}
+
+struct HttpMetrics {
+    obs::Family<obs::Counter>& requests = obs::Registry::global().counter(
+        "facefuse_http_requests_total", "HTTP requests by route, method and status code", {"route", "method", "code"});
+    obs::Family<obs::Histogram>& duration = obs::Registry::global().histogram(
+        "facefuse_http_request_duration_seconds", "HTTP request latency by route", {"route"});
+    obs::Family<obs::Counter>& submitted = obs::Registry::global().counter(
+        "facefuse_tasks_submitted_total", "Tasks accepted", {"kind", "priority"});
+};
+
+HttpMetrics& metrics() {
+    static HttpMetrics m;
+    return m;
+}
+
+class Api {
+public:
+    Api(std::shared_ptr<tasks::TaskService> service, ApiConfig config)
+        : service_(std::move(service)), config_(std::move(config)) {}
+
+    std::optional<Response> precheck(const RequestHeader& header) {
+        const Target target = split_target(header.target());
+        const Route route = match(target.path);
+        std::optional<Error> error;
+        const bool ops_route = route.name == "/healthz" || route.name == "/readyz" || route.name == "/metrics" ||
+                               route.name == "/version";
+        if (route.name == "unknown" || (config_.ops_only && !ops_route)) {
+            error = make_error(ErrorCode::kNotFound, "no such endpoint: " + target.path + " (see /v1/capabilities)");
+        } else if (route.name == "/v1/swaps" && header.method() == bhttp::verb::post &&
+                   !multipart_boundary(header[bhttp::field::content_type])) {
+            error = make_error(ErrorCode::kUnsupportedMediaType,
+                               "POST /v1/swaps takes multipart/form-data with parts source, target and "
+                               "(optional) options");
+        }
+        if (!error) return std::nullopt;
+        const std::string rid = request_id(header);
+        Response r = error_response(*error, rid, header.version());
+        r.set("X-Request-Id", rid);
+        metrics().requests.labels({route.name, std::string(header.method_string()), std::to_string(r.result_int())}).inc();
+        return r;
+    }
+
+    // The client's X-Request-Id when it is a sane token, else a new one.
+    static std::string request_id(const RequestHeader& header) {
+        const auto incoming = header["X-Request-Id"];
+        return safe_token(incoming, 64) ? std::string(incoming) : tasks::new_task_id().substr(0, 16);
+    }
+
+    std::optional<Response> handle(Request& req, Stream& stream) {
+        Stopwatch clock;
+        const std::string request_id = Api::request_id(req.base());
+        const Target target = split_target(req.target());
+        const Route route = match(target.path);
+
+        std::optional<Response> res = dispatch(req, route, target, request_id, stream);
+        const std::string code = res ? std::to_string(res->result_int()) : "200";
+        metrics().requests.labels({route.name, std::string(req.method_string()), code}).inc();
+        metrics().duration.labels({route.name}).observe(clock.elapsed_ms() / 1000);
+        if (res) res->set("X-Request-Id", request_id);
+        return res;
+    }
+
+private:
+    std::optional<Response> dispatch(Request& req, const Route& route, const Target& target,
+                                     const std::string& rid, Stream& stream) {
+        const auto method = req.method();
+        const unsigned v = req.version();
+        auto fail = [&](const Error& e) { return error_response(e, rid, v); };
+        auto wrong_method = [&] {
+            return fail(make_error(ErrorCode::kUsage, std::string(req.method_string()) + " is not allowed on " + route.name));
+        };
+
+        if (route.name == "/healthz") return json_response(bhttp::status::ok, {{"status", "ok"}}, v);
+        if (route.name == "/readyz") {
+            const bool ready = !config_.ready || config_.ready();
+            return json_response(ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                                 {{"status", ready ? "ready" : "not ready"}}, v);
+        }
+        if (route.name == "/version")
+            return json_response(bhttp::status::ok, {{"version", build::kVersion}, {"build_type", build::kBuildType}}, v);
+        if (route.name == "/metrics") {
+            if (config_.before_scrape) config_.before_scrape();
+            Response r{bhttp::status::ok, v};
+            r.set(bhttp::field::content_type, "text/plain; version=0.0.4");
+            r.body() = obs::Registry::global().expose();
+            r.prepare_payload();
+            return r;
+        }
+        if (route.name == "/v1/capabilities") return json_response(bhttp::status::ok, capabilities(), v);
+        if (route.name == "/v1/swaps") return method == bhttp::verb::post ? submit(req, target, rid) : wrong_method();
+        if (route.name == "/v1/tasks") {
+            if (method != bhttp::verb::get) return wrong_method();
+            int limit = 20;
+            try {
+                const std::string l = query_param(target.query, "limit");
+                if (!l.empty()) limit = std::stoi(l);
+            } catch (const std::exception&) {
+                return fail(make_error(ErrorCode::kUsage, "limit must be an integer 1..100"));
+            }
+            auto page = service_->list(config_.tenant, limit, query_param(target.query, "cursor"));
+            if (!page) return fail(page.error());
+            json items = json::array();
+            for (const auto& t : page->tasks) items.push_back(task_json(t));
+            return json_response(bhttp::status::ok, {{"tasks", items}, {"next_cursor", page->next_cursor}}, v);
+        }
+        // /v1/tasks/{id}...
+        if (!safe_token(route.id, 64)) return fail(make_error(ErrorCode::kNotFound, "no such task"));
+        if (route.name == "/v1/tasks/{id}") {
+            if (method == bhttp::verb::get) {
+                auto t = service_->get(config_.tenant, route.id);
+                return t ? json_response(bhttp::status::ok, task_json(*t), v) : fail(t.error());
+            }
+            if (method == bhttp::verb::delete_) {
+                auto t = service_->cancel(config_.tenant, route.id);
+                if (t) obs::log_info("task_cancel", {{"task_id", route.id}, {"request_id", rid}, {"status", tasks::state_name(t->state)}});
+                return t ? json_response(bhttp::status::ok, task_json(*t), v) : fail(t.error());
+            }
+            return wrong_method();
+        }
+        if (route.name == "/v1/tasks/{id}/result") {
+            if (method != bhttp::verb::get) return wrong_method();
+            auto blob = service_->result(config_.tenant, route.id);
+            if (!blob) return fail(blob.error());
+            Response r{bhttp::status::ok, v};
+            r.set(bhttp::field::content_type, blob->content_type);
+            r.body().assign(blob->bytes.begin(), blob->bytes.end());
+            r.prepare_payload();
+            return r;
+        }
+        if (route.name == "/v1/tasks/{id}/events") {
+            if (method != bhttp::verb::get) return wrong_method();
+            auto first = service_->get(config_.tenant, route.id);
+            if (!first) return fail(first.error());
+            stream_events(route.id, rid, stream);
+            return std::nullopt;
+        }
+        return fail(make_error(ErrorCode::kNotFound, "no such endpoint"));
+    }
+
+    Response submit(Request& req, const Target& target, const std::string& rid) {
+        const unsigned v = req.version();
+        if (config_.draining && config_.draining())
+            return error_response(make_error(ErrorCode::kUnavailable, "server is shutting down: retry on another instance"), rid, v);
+        const auto boundary = multipart_boundary(req[bhttp::field::content_type]);
+        auto parts = parse_multipart(req.body(), boundary.value_or(""));
+        if (!parts) return error_response(parts.error(), rid, v);
+
+        tasks::SubmitRequest submit;
+        submit.tenant = config_.tenant;
+        submit.idempotency_key = std::string(req["Idempotency-Key"]);
+        if (!submit.idempotency_key.empty() && !safe_token(submit.idempotency_key, 128))
+            return error_response(make_error(ErrorCode::kUsage, "Idempotency-Key: 1-128 characters of A-Z a-z 0-9 - _ ."), rid, v);
+        std::string priority = query_param(target.query, "priority");
+        for (const Part& p : *parts) {
+            if (p.name == "source") submit.source.assign(p.data.begin(), p.data.end());
+            else if (p.name == "target") submit.target.assign(p.data.begin(), p.data.end());
+            else if (p.name == "options") submit.options_json = std::string(p.data);
+            else if (p.name == "priority") priority = std::string(p.data);
+            else return error_response(make_error(ErrorCode::kUsage, "unknown form part '" + p.name + "': use source, target, options, priority"), rid, v);
+        }
+        if (!priority.empty()) {
+            const auto parsed = tasks::parse_priority(priority);
+            if (!parsed) return error_response(make_error(ErrorCode::kUsage, "priority: vip, normal or batch"), rid, v);
+            submit.priority = *parsed;
+        }
+        if (submit.target.empty() && std::none_of(parts->begin(), parts->end(), [](const Part& p) { return p.name == "target"; }))
+            return error_response(make_error(ErrorCode::kUsage, "the form needs a 'target' image part"), rid, v);
+
+        auto created = service_->submit(submit);
+        if (!created) return error_response(created.error(), rid, v);
+        tasks::Task task = created->task;
+        if (!created->replayed) {
+            metrics().submitted.labels({task.kind, std::string(tasks::priority_name(task.priority))}).inc();
+            obs::log_info("task_submitted", {{"task_id", task.id}, {"tenant", task.tenant}, {"request_id", rid},
+                                             {"priority", tasks::priority_name(task.priority)}});
+        }
+        // ?wait=N: answer with the finished task if it finishes within N seconds.
+        const std::string wait = query_param(target.query, "wait");
+        bool finished = false;
+        if (!wait.empty()) {
+            int seconds = 0;
+            try { seconds = std::stoi(wait); } catch (const std::exception&) { seconds = -1; }
+            if (seconds < 0) return error_response(make_error(ErrorCode::kUsage, "wait: seconds, 0 or more"), rid, v);
+            seconds = std::min(seconds, config_.max_wait_seconds);
+            auto done = service_->wait(task.tenant, task.id, std::chrono::seconds(seconds));
+            if (done) {
+                task = *done;
+                finished = tasks::is_terminal(task.state);
+            }
+        }
+        // A synchronous caller learns a permanent failure the way it would learn a bad
+        // upload: the error's own status (422 for no face) and body; Location still names
+        // the task.
+        if (finished && task.state == tasks::TaskState::kFailed && task.error) {
+            const auto code = find_error_code(task.error->code);
+            Response r = error_response(make_error(code, task.error->message), rid, v);
+            r.set(bhttp::field::location, "/v1/tasks/" + task.id);
+            return r;
+        }
+        Response r = json_response(finished ? bhttp::status::ok : bhttp::status::accepted, task_json(task), v);
+        r.set(bhttp::field::location, "/v1/tasks/" + task.id);
+        if (created->replayed) r.set("Idempotency-Replayed", "true");
+        return r;
+    }
+
+    // Server-sent events: one `state` event per change of status or progress, ending with the
+    // terminal state. Polls the store, so it works whichever process runs the task.
+    void stream_events(const std::string& id, const std::string& rid, Stream& stream) {
+        std::string head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            "Connection: close\r\nX-Request-Id: " + rid + "\r\n\r\n";
+        if (!stream.write(head)) return;
+        std::string last;
+        auto last_write = std::chrono::steady_clock::now();
+        while (!stream.stopping()) {
+            auto task = service_->get(config_.tenant, id);
+            if (!task) {
+                stream.write("event: error\ndata: " + json{{"code", task.error().code_name()}}.dump() + "\n\n");
+                return;
+            }
+            const std::string data = task_json(*task).dump();
+            const std::string key = std::string(tasks::state_name(task->state)) + std::to_string(task->progress);
+            if (key != last) {
+                if (!stream.write("event: state\ndata: " + data + "\n\n")) return;
+                last = key;
+                last_write = std::chrono::steady_clock::now();
+            } else if (std::chrono::steady_clock::now() - last_write > std::chrono::seconds(15)) {
+                if (!stream.write(": keep-alive\n\n")) return;  // proxies close idle streams
+                last_write = std::chrono::steady_clock::now();
+            }
+            if (tasks::is_terminal(task->state)) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval
+        }
+    }
+
+    json capabilities() const {
+        json processors = json::array();
+        for (auto p : fusion::processor_names()) processors.push_back(p);
+        const auto& limits = service_->config().limits;
+        return {
+            {"processors", processors},
+            {"priorities", {"vip", "normal", "batch"}},
+            {"options",
+             {{"face_selector_mode", face::selector_mode_names()},
+              {"face_selector_order", face::selector_order_names()},
+              {"face_mask_types", fusion::mask_type_names()},
+              {"face_mask_areas", fusion::mask_area_names()},
+              {"face_mask_blur", "0..1"},
+              {"face_mask_padding", "[top, right, bottom, left] percent 0..100"},
+              {"fusion_degree", "0..1"},
+              {"shape_degree", "0..1"},
+              {"face_position", "integer >= 0"},
+              {"source_face_position", "integer >= 0"},
+              {"output_format", {"png", "jpg", "webp", "bmp"}},
+              {"output_quality", "0..100"}}},
+            {"limits",
+             {{"max_image_bytes", limits.max_bytes},
+              {"max_image_pixels", limits.max_pixels},
+              {"max_wait_seconds", config_.max_wait_seconds},
+              {"task_ttl_seconds", service_->config().task_ttl.count() / 1000}}},
+        };
+    }
+
+    std::shared_ptr<tasks::TaskService> service_;
+    ApiConfig config_;
+};
+
+}  // namespace
+
+Handlers make_api(std::shared_ptr<tasks::TaskService> service, ApiConfig config) {
+    auto api = std::make_shared<Api>(std::move(service), std::move(config));
+    return Handlers{[api](const RequestHeader& h) { return api->precheck(h); },
+                    [api](Request& r, Stream& s) { return api->handle(r, s); }};
+}
+
+}  // namespace facefuse::http

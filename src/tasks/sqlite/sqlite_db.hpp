@@ -1,0 +1,185 @@
+#pragma once
+// A small RAII layer over the SQLite C API, private to the SQLite task backend.
+//
+// SqliteConn owns one sqlite3 connection and a cache of prepared statements; Stmt borrows one of
+// them and resets it when it goes out of scope. SqliteDatabase puts a mutex in front of the
+// connection and offers two ways in: write(), which runs a function inside BEGIN IMMEDIATE ...
+// COMMIT (rolled back if the function fails or throws), and read(), for single statements.
+// IMMEDIATE matters: it takes the write lock up front, where the busy timeout applies, instead
+// of upgrading a read transaction midway, which fails at once with SQLITE_BUSY under contention.
+//
+// SQLite result codes become our codes in one place (sqlite_error): locked or busy beyond the
+// timeout, I/O errors, a full disk -> kUnavailable; constraint violations -> kConflict; the rest
+// -> kInternal. Messages name the file and what we were doing.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+
+#include "common/result.hpp"
+#include "tasks/sqlite/sqlite_backend.hpp"
+
+namespace facefuse::tasks {
+
+class SqliteConn;
+
+// A borrowed prepared statement. Bind parameters are 1-based, columns 0-based.
+class Stmt {
+  public:
+    Stmt(sqlite3_stmt* stmt, bool* in_use, const SqliteConn* conn, std::string_view what);
+    Stmt(Stmt&& other) noexcept;
+    Stmt& operator=(Stmt&&) = delete;
+    Stmt(const Stmt&) = delete;
+    ~Stmt();
+
+    Stmt& bind(int index, std::int64_t value);
+    Stmt& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    Stmt& bind(int index, double value);
+    Stmt& bind(int index, std::string_view value);
+    Stmt& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    Stmt& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    Stmt& bind_null(int index);
+
+    // true: a row is ready to read; false: done.
+    Result<bool> step();
+    // Steps to the end (statements without result rows).
+    Status run();
+
+    std::int64_t int_at(int column) const;
+    double double_at(int column) const;
+    std::string text_at(int column) const;
+    bool is_null(int column) const;
+
+  private:
+    sqlite3_stmt* stmt_;
+    bool* in_use_;  // the cache's flag; null for a one-off statement that we finalize
+    const SqliteConn* conn_;
+    std::string what_;
+    int bind_rc_ = SQLITE_OK;  // first bind failure, reported by step()
+};
+
+class SqliteConn {
+  public:
+    SqliteConn(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+    SqliteConn(const SqliteConn&) = delete;
+    SqliteConn& operator=(const SqliteConn&) = delete;
+    ~SqliteConn();
+
+    // The cached statement for `sql` (prepared on first use); `what` names the operation for
+    // error messages ("lease tasks").
+    Result<Stmt> prepare(const std::string& sql, std::string_view what);
+    // Runs one or more statements without parameters.
+    Status exec(const char* sql, std::string_view what);
+    // Rows changed by the last INSERT, UPDATE or DELETE.
+    std::int64_t changes() const { return sqlite3_changes64(db_); }
+    // Rolls back the open transaction, if any; never fails.
+    void rollback() noexcept;
+
+    Error error(int rc, std::string_view what) const;
+    const std::string& path() const { return path_; }
+    sqlite3* handle() const { return db_; }
+
+  private:
+    struct Cached {
+        sqlite3_stmt* stmt = nullptr;
+        bool in_use = false;
+    };
+    sqlite3* db_;
+    std::string path_;
+    std::unordered_map<std::string, Cached> cache_;
+};
+
+// Maps a SQLite result code to our Error; `db` (may be null) supplies sqlite3_errmsg.
+Error sqlite_error(int rc, sqlite3* db, const std::string& path, std::string_view what);
+
+class SqliteDatabase {
+  public:
+    SqliteDatabase(sqlite3* db, std::string path, SqliteOptions options);
+    SqliteDatabase(const SqliteDatabase&) = delete;
+    SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+    std::int64_t now_ms() const { return now_ms_(); }
+    const std::string& path() const { return conn_.path(); }
+
+    // Runs fn(SqliteConn&) -> Status or Result<T> in one IMMEDIATE transaction, holding the
+    // connection mutex. Commits if fn succeeds; rolls back if it fails or throws.
+    template <typename Fn>
+    std::invoke_result_t<Fn&, SqliteConn&> write(std::string_view what, Fn&& fn);
+
+    // Runs fn(SqliteConn&) holding the connection mutex, outside a transaction (each statement
+    // is its own atomic read).
+    template <typename Fn>
+    std::invoke_result_t<Fn&, SqliteConn&> read(std::string_view what, Fn&& fn);
+
+    // In-process wake-up of lease() calls waiting for work.
+    std::uint64_t work_generation();
+    void signal_work();
+    // Returns when signal_work() moved the generation past `seen`, or after `timeout`.
+    void wait_for_work(std::uint64_t seen, std::chrono::milliseconds timeout);
+
+  private:
+    template <typename R>
+    static R internal_error(std::string_view what, const char* why);
+
+    SqliteConn conn_;
+    std::function<std::int64_t()> now_ms_;
+    std::mutex mu_;  // guards conn_
+
+    std::mutex work_mu_;
+    std::condition_variable work_cv_;
+    std::uint64_t work_generation_ = 0;
+};
+
+template <typename R>
+R SqliteDatabase::internal_error(std::string_view what, const char* why) {
+    return R(make_error(ErrorCode::kInternal,
+                        "unexpected failure while trying to " + std::string(what) + ": " + why));
+}
+
+template <typename Fn>
+std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::write(std::string_view what, Fn&& fn) {
+    using R = std::invoke_result_t<Fn&, SqliteConn&>;
+    std::lock_guard lock(mu_);
+    try {
+        if (Status begun = conn_.exec("BEGIN IMMEDIATE", what); !begun.ok())
+            return R(begun.error());
+        R result = fn(conn_);
+        if (!result.ok()) {
+            conn_.rollback();
+            return result;
+        }
+        if (Status committed = conn_.exec("COMMIT", what); !committed.ok()) {
+            conn_.rollback();
+            return R(committed.error());
+        }
+        return result;
+    } catch (const std::exception& e) {
+        conn_.rollback();
+        return internal_error<R>(what, e.what());
+    } catch (...) {
+        conn_.rollback();
+        return internal_error<R>(what, "unknown exception");
+    }
+}
+
+template <typename Fn>
+std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::read(std::string_view what, Fn&& fn) {
+    using R = std::invoke_result_t<Fn&, SqliteConn&>;
+    std::lock_guard lock(mu_);
+    try {
+        return fn(conn_);
+    } catch (const std::exception& e) {
+        return internal_error<R>(what, e.what());
+    } catch (...) {
+        return internal_error<R>(what, "unknown exception");
+    }
+}
+
+}  // namespace facefuse::tasks

@@ -1,0 +1,224 @@
+// What a worker does with one leased task. Every state change is a compare-and-set in the
+// store, and every stage boundary checks for cancel and for a lost lease, so a task that runs
+// twice (lost lease) or is cancelled mid-way never ends in two terminal states.
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "common/stopwatch.hpp"
+#include "fusion/options_json.hpp"
+#include "fusion/pipeline.hpp"
+#include "image/decode.hpp"
+#include "image/encode.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+#include "worker/slot.hpp"
+#include "worker/worker_pool.hpp"
+
+namespace facefuse::worker {
+namespace {
+
+using tasks::Task;
+using tasks::TaskState;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Errors that a second try cannot fix: the input or the request is at fault.
+bool is_permanent(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::kUsage:
+        case ErrorCode::kEmptyInput:
+        case ErrorCode::kUnsupportedFormat:
+        case ErrorCode::kInvalidImage:
+        case ErrorCode::kImageTooLarge:
+        case ErrorCode::kNoFaceInSource:
+        case ErrorCode::kNoFaceInTarget:
+        case ErrorCode::kFaceNotFound:
+        case ErrorCode::kNotFound:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string_view content_type(image::ImageFormat format) {
+    switch (format) {
+        case image::ImageFormat::kJpeg: return "image/jpeg";
+        case image::ImageFormat::kPng: return "image/png";
+        case image::ImageFormat::kWebp: return "image/webp";
+        case image::ImageFormat::kBmp: return "image/bmp";
+    }
+    return "application/octet-stream";
+}
+
+struct Metrics {
+    obs::Family<obs::Counter>& finished = obs::Registry::global().counter(
+        "facefuse_tasks_finished_total", "Tasks that reached a terminal state", {"kind", "status"});
+    obs::Family<obs::Counter>& retries = obs::Registry::global().counter(
+        "facefuse_task_retries_total", "Task runs retried after a transient error", {"reason"});
+    obs::Family<obs::Counter>& dead = obs::Registry::global().counter(
+        "facefuse_dead_letters_total", "Tasks given up after max attempts");
+    obs::Family<obs::Histogram>& queue_wait = obs::Registry::global().histogram(
+        "facefuse_task_queue_wait_seconds", "Time from submit to a worker starting the task");
+    obs::Family<obs::Histogram>& process = obs::Registry::global().histogram(
+        "facefuse_task_process_seconds", "Time per processing stage", {"stage"});
+};
+
+Metrics& metrics() {
+    static Metrics m;
+    return m;
+}
+
+}  // namespace
+
+void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
+    const std::string& id = lease.task_id;
+    auto finish_terminal = [&](TaskState to, std::optional<tasks::TaskError> error) {
+        auto done = store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
+            t.state = to;
+            t.error = std::move(error);
+            t.finished_at_ms = now_ms();
+        });
+        if (done) metrics().finished.labels({done->kind, std::string(tasks::state_name(to))}).inc();
+        (void)queue_->ack(lease);
+    };
+    auto abandoned = [&] { return slot.lease_lost.load() || releasing_.load(); };
+
+    auto found = store_->get("", id);
+    if (!found) {
+        // Gone (expired or deleted): nothing to do. Unreachable store: try again later.
+        if (found.error().code == ErrorCode::kNotFound) (void)queue_->ack(lease);
+        else (void)queue_->retry(lease, now_ms() + config_.backoff_base.count());
+        return;
+    }
+    if (tasks::is_terminal(found->state)) {  // e.g. cancelled while queued
+        (void)queue_->ack(lease);
+        return;
+    }
+    auto running = store_->transition(id, {TaskState::kQueued, TaskState::kRunning}, [&](Task& t) {
+        t.state = TaskState::kRunning;
+        t.attempts += 1;
+        t.started_at_ms = now_ms();
+        t.progress = 0;
+    });
+    if (!running) {
+        if (running.error().code == ErrorCode::kConflict) (void)queue_->ack(lease);
+        return;
+    }
+    Task task = running.value();
+    if (task.attempts == 1)
+        metrics().queue_wait.get().observe(std::max<std::int64_t>(0, task.started_at_ms - task.created_at_ms) / 1000.0);
+    obs::log_info("task_started", {{"task_id", id}, {"tenant", task.tenant}, {"attempt", task.attempts},
+                                   {"worker_id", config_.worker_id}});
+
+    // Any failure goes through here: permanent -> failed; transient -> retry or dead letter.
+    auto fail = [&](const Error& error) {
+        const tasks::TaskError recorded{std::string(error.code_name()), error.message};
+        if (is_permanent(error.code) || error.code == ErrorCode::kCancelled) {
+            const bool cancelled = error.code == ErrorCode::kCancelled;
+            finish_terminal(cancelled ? TaskState::kCancelled : TaskState::kFailed,
+                            cancelled ? std::optional<tasks::TaskError>() : std::optional<tasks::TaskError>(recorded));
+            obs::log_info("task_failed", {{"task_id", id}, {"code", recorded.code}});
+            return;
+        }
+        if (task.attempts >= task.max_attempts) {
+            finish_terminal(TaskState::kFailed, recorded);
+            (void)queue_->dead_letter(lease, recorded.code + ": " + recorded.message);
+            metrics().dead.get().inc();
+            obs::log_error("task_dead_lettered", {{"task_id", id}, {"code", recorded.code}, {"attempts", task.attempts}});
+            return;
+        }
+        // Exponential backoff with full jitter: retries of many tasks failing together (a
+        // storage outage) spread out instead of arriving as one wave.
+        const auto ceiling = std::min(config_.backoff_max.count(),
+                                      config_.backoff_base.count() << std::min(task.attempts - 1, 16));
+        static thread_local std::mt19937_64 random{std::random_device{}()};
+        const std::int64_t delay = std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(random);
+        (void)store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
+            t.state = TaskState::kQueued;
+            t.error = recorded;
+        });
+        (void)queue_->retry(lease, now_ms() + delay);
+        metrics().retries.labels({recorded.code}).inc();
+        obs::log_warn("task_retry", {{"task_id", id}, {"code", recorded.code}, {"delay_ms", delay}});
+    };
+    // Stage boundary: stop for a lost lease (write nothing) or a cancel request.
+    auto should_stop = [&]() -> std::optional<Error> {
+        if (abandoned()) return make_error(ErrorCode::kLeaseLost, "lease lost");
+        auto now = store_->get("", id);
+        if (now && now->cancel_requested) return make_error(ErrorCode::kCancelled, "cancelled");
+        return std::nullopt;
+    };
+    auto stop_or_fail = [&](const Error& e) {
+        if (e.code == ErrorCode::kLeaseLost) {
+            if (releasing_) (void)queue_->retry(lease, 0);  // shutting down: give it back now
+            return;
+        }
+        fail(e);
+    };
+
+    Stopwatch clock;
+    auto options = fusion::parse_job_options(task.options_json);
+    if (!options) return fail(options.error());
+    fusion::SwapJob job;
+    job.options = options->swap;
+    job.processors = options->processors;
+    auto target_bytes = blobs_->get(task.target_key);
+    if (!target_bytes) return fail(target_bytes.error());
+    auto target = image::decode_image(*target_bytes, config_.limits, "target");
+    if (!target) return fail(target.error());
+    job.target = std::move(target.value());
+    if (!task.source_key.empty()) {
+        auto source_bytes = blobs_->get(task.source_key);
+        if (!source_bytes) return fail(source_bytes.error());
+        auto source = image::decode_image(*source_bytes, config_.limits, "source");
+        if (!source) return fail(source.error());
+        job.source = std::move(source.value());
+    }
+    metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
+    (void)store_->set_progress(id, 0.2);
+    if (auto stop = should_stop()) return stop_or_fail(*stop);
+
+    StageTimings timings;
+    Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
+    try {
+        output = fusion::run_swap(job, slot.analyser, &timings);
+    } catch (const std::bad_alloc&) {
+        return fail(make_error(ErrorCode::kUnavailable, "out of memory while processing; retrying"));
+    } catch (const std::exception& e) {
+        return fail(make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
+    }
+    if (!output) return fail(output.error());
+    metrics().process.labels({"engine"}).observe(clock.lap_ms() / 1000);
+    (void)store_->set_progress(id, 0.8);
+    if (auto stop = should_stop()) return stop_or_fail(*stop);
+
+    auto encoded = image::encode_image(*output, {options->output_format, options->output_quality});
+    if (!encoded) return fail(encoded.error());
+    // Deterministic key: a second run of this task overwrites the same object.
+    const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(options->output_format));
+    if (Status st = blobs_->put(key, *encoded, content_type(options->output_format)); !st) return fail(st.error());
+    metrics().process.labels({"encode_store"}).observe(clock.lap_ms() / 1000);
+    if (abandoned()) return stop_or_fail(make_error(ErrorCode::kLeaseLost, "lease lost"));
+
+    auto done = store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
+        t.state = TaskState::kSucceeded;
+        t.result_key = key;
+        t.result_content_type = std::string(content_type(options->output_format));
+        t.progress = 1;
+        t.error.reset();
+        t.finished_at_ms = now_ms();
+    });
+    (void)queue_->ack(lease);
+    if (done) {
+        metrics().finished.labels({task.kind, "succeeded"}).inc();
+        obs::log_info("task_succeeded", {{"task_id", id}, {"tenant", task.tenant}, {"engine_ms", timings.engine_ms()}});
+    }
+}
+
+}  // namespace facefuse::worker

@@ -1,0 +1,108 @@
+// Threads and leases of the worker pool; what happens to one task is in task_runner.cpp.
+#include "worker/worker_pool.hpp"
+
+#include <unistd.h>
+
+#include "obs/log.hpp"
+#include "worker/slot.hpp"
+
+namespace facefuse::worker {
+
+WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+                       std::shared_ptr<storage::BlobStore> blobs,
+                       std::shared_ptr<const face::LandmarkProvider> landmarker, WorkerConfig config)
+    : store_(std::move(store)),
+      queue_(std::move(queue)),
+      blobs_(std::move(blobs)),
+      landmarker_(std::move(landmarker)),
+      config_(std::move(config)) {
+    if (config_.worker_id.empty()) {
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        config_.worker_id = std::string(host) + ":" + std::to_string(::getpid());
+    }
+    config_.slots = std::max(1, config_.slots);
+    config_.batch_size = std::max(1, config_.batch_size);
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+    for (int i = 0; i < config_.slots; ++i) {
+        slots_.push_back(std::make_unique<Slot>(landmarker_, config_.detector));
+    }
+    for (auto& slot : slots_) threads_.emplace_back([this, s = slot.get()] { run_slot(*s); });
+    heartbeat_ = std::thread([this] { heartbeat_loop(); });
+    obs::log_info("worker_started", {{"worker_id", config_.worker_id}, {"slots", config_.slots}});
+}
+
+void WorkerPool::stop() {
+    if (threads_.empty()) return;
+    stopping_ = true;
+    stop_signal_.notify_all();
+    // Give in-flight tasks their drain time, then tell them to give their work back.
+    const auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
+    while (busy_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::unique_lock lock(mutex_);
+        stop_signal_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    releasing_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    stop_signal_.notify_all();
+    if (heartbeat_.joinable()) heartbeat_.join();
+    obs::log_info("worker_stopped", {{"worker_id", config_.worker_id}});
+}
+
+void WorkerPool::run_slot(Slot& slot) {
+    while (!stopping_) {
+        auto leases = queue_->lease(config_.worker_id, config_.batch_size, config_.lease_for, config_.poll_wait);
+        if (!leases) {
+            obs::log_warn("lease_failed", {{"worker_id", config_.worker_id}, {"error", leases.error().message}});
+            std::unique_lock lock(mutex_);
+            stop_signal_.wait_for(lock, config_.poll_wait);  // backend down: do not spin
+            continue;
+        }
+        // Micro-batching hook: a slot may hold up to batch_size leases; stages that batch
+        // (model-backed ones, later) would run across them. Today they run one after another.
+        for (tasks::Lease& lease : *leases) {
+            {
+                std::lock_guard lock(mutex_);
+                slot.lease = lease;
+                slot.lease_lost = false;
+            }
+            ++busy_;
+            process(slot, lease);
+            --busy_;
+            {
+                std::lock_guard lock(mutex_);
+                slot.lease.reset();
+            }
+            stop_signal_.notify_all();
+        }
+    }
+}
+
+void WorkerPool::heartbeat_loop() {
+    const auto interval = std::max(config_.lease_for / 3, std::chrono::milliseconds(10));
+    std::unique_lock lock(mutex_);
+    while (!(stopping_ && releasing_)) {
+        stop_signal_.wait_for(lock, interval);
+        for (auto& slot : slots_) {
+            if (!slot->lease) continue;
+            tasks::Lease lease = *slot->lease;
+            lock.unlock();  // never hold the pool's lock across a backend call
+            const Status st = queue_->heartbeat(lease, config_.lease_for);
+            lock.lock();
+            if (!slot->lease || slot->lease->token != lease.token) continue;
+            if (st) {
+                slot->lease = lease;
+            } else if (st.error().code == ErrorCode::kLeaseLost) {
+                slot->lease_lost = true;
+                obs::log_warn("lease_lost", {{"task_id", lease.task_id}, {"worker_id", config_.worker_id}});
+            }
+        }
+    }
+}
+
+}  // namespace facefuse::worker

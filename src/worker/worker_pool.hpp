@@ -1,0 +1,82 @@
+#pragma once
+// WorkerPool: `slots` threads, each leasing one task at a time (no prefetch: a task waits in
+// the queue, visible to every worker, until a slot is free), running its processors and
+// storing the result. One heartbeat thread renews the leases held.
+//
+// Outcomes per task:
+//   succeeded  result stored under its deterministic key, then the record, then ack
+//   failed     permanent error (bad image, no face, bad options): at once, ack
+//   retried    transient error (storage or queue unreachable, out of memory): back to queued
+//              with exponential backoff + jitter, until max_attempts; then failed + dead letter
+//   cancelled  cancel requested: checked at every stage boundary
+//   abandoned  lease lost (we were too slow or partitioned): stop, write nothing
+// A worker that dies mid-task loses its lease; the queue re-delivers the task elsewhere, and the
+// deterministic result key makes the second run harmless.
+#include <atomic>
+#include <condition_variable>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "face/detector.hpp"
+#include "face/landmarker.hpp"
+#include "image/decode.hpp"
+#include "storage/blob_store.hpp"
+#include "tasks/queue.hpp"
+#include "tasks/store.hpp"
+
+namespace facefuse::worker {
+
+struct WorkerConfig {
+    std::string worker_id;  // unique per process; default host:pid
+    int slots = 1;          // tasks run at once
+    int batch_size = 1;     // micro-batching hook: leases up to this many per slot
+    std::chrono::milliseconds lease_for{30'000};
+    std::chrono::milliseconds poll_wait{500};     // how long one lease() call waits for work
+    std::chrono::milliseconds backoff_base{1'000};
+    std::chrono::milliseconds backoff_max{60'000};
+    std::chrono::milliseconds drain_timeout{20'000};  // stop(): time for in-flight tasks
+    image::DecodeLimits limits;
+    face::DetectorOptions detector;
+};
+
+class WorkerPool {
+public:
+    WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+               std::shared_ptr<storage::BlobStore> blobs,
+               std::shared_ptr<const face::LandmarkProvider> landmarker, WorkerConfig config);
+    ~WorkerPool();  // stop()s
+
+    void start();
+    // Stops leasing, lets in-flight tasks finish for up to drain_timeout, then gives the rest
+    // back to the queue (retry now) so another worker runs them. Idempotent.
+    void stop();
+
+    int busy() const { return busy_.load(); }
+
+private:
+    struct Slot;
+    void run_slot(Slot& slot);
+    void heartbeat_loop();
+    void process(Slot& slot, tasks::Lease& lease);
+
+    std::shared_ptr<tasks::TaskStore> store_;
+    std::shared_ptr<tasks::TaskQueue> queue_;
+    std::shared_ptr<storage::BlobStore> blobs_;
+    std::shared_ptr<const face::LandmarkProvider> landmarker_;
+    WorkerConfig config_;
+
+    std::vector<std::unique_ptr<Slot>> slots_;
+    std::vector<std::thread> threads_;
+    std::thread heartbeat_;
+    std::atomic<bool> stopping_{false};   // no new leases
+    std::atomic<bool> releasing_{false};  // drain time is up: abandon in-flight work
+    std::atomic<int> busy_{0};
+    std::mutex mutex_;  // guards Slot::lease and heartbeat bookkeeping
+    std::condition_variable stop_signal_;
+};
+
+}  // namespace facefuse::worker

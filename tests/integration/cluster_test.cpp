@@ -1,0 +1,168 @@
+// The cluster shape with every part real and separate: redis-server, s3rver, one gateway and
+// two workers as processes on loopback. Tasks survive a worker's kill -9, Redis and S3 outages.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <sstream>
+
+#include "integration/serve_fixture.hpp"
+#include "support/redis_server.hpp"
+#include "support/s3_server.hpp"
+
+namespace facefuse::test {
+namespace {
+
+// A gateway or worker process, ready when its /readyz answers 200.
+class Role {
+public:
+    Role(const std::string& role, const RedisServer& redis, const S3Server& s3, const std::filesystem::path& logs,
+         std::vector<std::string> extra = {}) {
+        port_ = free_port();
+        std::vector<std::string> argv = {facefuse_binary().string(), role, "--listen",
+                                         "127.0.0.1:" + std::to_string(port_), "--redis", redis.url(),
+                                         "--s3-endpoint", s3.endpoint(), "--s3-bucket", S3Server::kBucket};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        process_ = BackgroundProcess(argv, logs / (role + "-" + std::to_string(port_) + ".log"),
+                                     {std::string("AWS_ACCESS_KEY_ID=") + S3Server::kAccessKey,
+                                      std::string("AWS_SECRET_ACCESS_KEY=") + S3Server::kSecretKey});
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        while (std::chrono::steady_clock::now() < until && process_.running()) {
+            if (http_get(url("/readyz"), {}, 5).status == 200) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ADD_FAILURE() << role << " did not become ready:\n" << process_.log();
+    }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    BackgroundProcess& process() { return process_; }
+    std::string log() const { return process_.log(); }
+
+private:
+    int port_ = 0;
+    BackgroundProcess process_;
+};
+
+class ClusterTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    RedisServer redis;
+    S3Server s3;
+
+    // Polls until every id is finished; returns id -> final task JSON.
+    std::map<std::string, nlohmann::json> wait_all(Role& gateway, const std::vector<std::string>& ids,
+                                                   std::chrono::seconds deadline = std::chrono::seconds(240)) {
+        std::map<std::string, nlohmann::json> done;
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (done.size() < ids.size() && std::chrono::steady_clock::now() < until) {
+            for (const auto& id : ids) {
+                if (done.count(id)) continue;
+                const HttpResponse r = http_get(gateway.url("/v1/tasks/" + id));
+                if (r.status == 200 && finished(json_of(r))) done[id] = json_of(r);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling interval
+        }
+        EXPECT_EQ(done.size(), ids.size()) << "not every task finished in time";
+        return done;
+    }
+
+    std::vector<std::string> submit(Role& gateway, int n, const std::vector<FormPart>& form) {
+        std::vector<std::string> ids;
+        for (int i = 0; i < n; ++i) {
+            const HttpResponse r = http_post_form(gateway.url("/v1/swaps"), form);
+            EXPECT_EQ(r.status, 202) << r.body;
+            if (r.status == 202) ids.push_back(json_of(r)["id"]);
+        }
+        return ids;
+    }
+};
+
+// Counts "task_succeeded" log events per task id across the given logs.
+std::map<std::string, int> successes(const std::vector<std::string>& logs) {
+    std::map<std::string, int> count;
+    for (const auto& log : logs) {
+        std::istringstream in(log);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto j = nlohmann::json::parse(line, nullptr, false);
+            if (!j.is_discarded() && j.is_object() && j.value("event", "") == "task_succeeded") ++count[j.value("task_id", "")];
+        }
+    }
+    return count;
+}
+
+TEST_F(ClusterTest, TwoHundredTasksAllSucceed) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    Role gateway("gateway", redis, s3, dir.path());
+    Role w1("worker", redis, s3, dir.path(), {"--concurrency", "2"});
+    Role w2("worker", redis, s3, dir.path(), {"--concurrency", "2"});
+    auto ids = submit(gateway, 190, noop_form());
+    const auto swaps = submit(gateway, 10, swap_form());
+    ids.insert(ids.end(), swaps.begin(), swaps.end());
+    ASSERT_EQ(ids.size(), 200u);
+    const auto done = wait_all(gateway, ids);
+    for (const auto& [id, task] : done) EXPECT_EQ(task["status"], "succeeded") << task.dump();
+    // Both workers took part, and the results are in S3.
+    const auto counts = successes({w1.log(), w2.log()});
+    EXPECT_EQ(counts.size(), 200u);
+    EXPECT_NE(w1.log().find("task_succeeded"), std::string::npos);
+    EXPECT_NE(w2.log().find("task_succeeded"), std::string::npos);
+    const HttpResponse result = http_get(gateway.url("/v1/tasks/" + swaps.front() + "/result"));
+    EXPECT_EQ(result.status, 200);
+    EXPECT_EQ(result.header("content-type"), "image/png");
+}
+
+TEST_F(ClusterTest, KillingAWorkerLosesNothingAndFinishesNothingTwice) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    Role gateway("gateway", redis, s3, dir.path());
+    // Short leases so the dead worker's task comes back quickly.
+    Role victim("worker", redis, s3, dir.path(), {"--concurrency", "1", "--lease", "3s"});
+    Role survivor("worker", redis, s3, dir.path(), {"--concurrency", "1", "--lease", "3s"});
+    const auto ids = submit(gateway, 12, swap_form());
+    // Kill the victim while it holds a task.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (victim.log().find("task_started") == std::string::npos && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_NE(victim.log().find("task_started"), std::string::npos);
+    victim.process().kill();
+    const auto done = wait_all(gateway, ids);
+    for (const auto& [id, task] : done) EXPECT_EQ(task["status"], "succeeded") << task.dump();
+    for (const auto& [id, n] : successes({victim.log(), survivor.log()}))
+        EXPECT_EQ(n, 1) << "task " << id << " finished " << n << " times";
+}
+
+TEST_F(ClusterTest, RedisDownGives503QuicklyAndWorkResumes) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    Role gateway("gateway", redis, s3, dir.path());
+    Role worker("worker", redis, s3, dir.path(), {"--concurrency", "1"});
+    redis.stop();
+    const auto start = std::chrono::steady_clock::now();
+    const HttpResponse down = http_post_form(gateway.url("/v1/swaps"), noop_form());
+    EXPECT_EQ(down.status, 503) << down.body;
+    EXPECT_FALSE(down.header("retry-after").empty());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "not a hang";
+    ASSERT_TRUE(redis.start()) << redis.log();
+    const auto ids = submit(gateway, 3, noop_form());
+    for (const auto& [id, task] : wait_all(gateway, ids)) EXPECT_EQ(task["status"], "succeeded");
+}
+
+TEST_F(ClusterTest, S3DownMeansRetriesThenSuccess) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    // Attempts are fixed per task when it is submitted, hence on the gateway.
+    Role gateway("gateway", redis, s3, dir.path(), {"--max-attempts", "20"});
+    const auto ids = submit(gateway, 3, noop_form());  // inputs stored while S3 is up
+    s3.stop();
+    Role worker("worker", redis, s3, dir.path(), {"--concurrency", "1"});
+    // The worker fails to read inputs and retries with backoff until S3 is back.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (worker.log().find("task_retry") == std::string::npos && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_NE(worker.log().find("task_retry"), std::string::npos);
+    ASSERT_TRUE(s3.restart()) << s3.log();
+    for (const auto& [id, task] : wait_all(gateway, ids)) {
+        EXPECT_EQ(task["status"], "succeeded") << task.dump();
+        EXPECT_GE(task["attempts"].get<int>(), 1);
+    }
+}
+
+}  // namespace
+}  // namespace facefuse::test

@@ -1,0 +1,202 @@
+// The embedded shape's API, end to end against a real `facefuse serve` process.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "integration/serve_fixture.hpp"
+
+namespace facefuse::test {
+namespace {
+
+class ServeApiTest : public ::testing::Test {
+protected:
+    TempDir dir;
+};
+
+TEST_F(ServeApiTest, SubmitPollFetch) {
+    ServeProcess serve(dir / "data", {"--workers", "2"});
+    const HttpResponse submitted = http_post_form(serve.url("/v1/swaps"), swap_form(), {"X-Request-Id: req-123"});
+    ASSERT_EQ(submitted.status, 202) << submitted.body;
+    EXPECT_EQ(submitted.header("x-request-id"), "req-123");
+    const auto task = json_of(submitted);
+    const std::string id = task["id"];
+    EXPECT_EQ(submitted.header("location"), "/v1/tasks/" + id);
+    EXPECT_EQ(task["links"]["self"], "/v1/tasks/" + id);
+
+    const auto done = poll_task(serve, id, finished);
+    ASSERT_EQ(done["status"], "succeeded") << done.dump();
+    EXPECT_EQ(done["attempts"], 1);
+    EXPECT_EQ(done["progress"], 1.0);
+
+    const HttpResponse result = http_get(serve.url("/v1/tasks/" + id + "/result"));
+    ASSERT_EQ(result.status, 200);
+    EXPECT_EQ(result.header("content-type"), "image/png");
+    const cv::Mat image = cv::imdecode(std::vector<uchar>(result.body.begin(), result.body.end()), cv::IMREAD_COLOR);
+    const cv::Mat target = cv::imread(face("chris_pratt_2018.jpg").string());
+    EXPECT_EQ(image.size(), target.size());
+}
+
+TEST_F(ServeApiTest, WaitReturnsTheFinishedTaskOrItsError) {
+    ServeProcess serve(dir / "data", {"--workers", "1"});
+    const HttpResponse ok = http_post_form(serve.url("/v1/swaps?wait=60"), noop_form());
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(json_of(ok)["status"], "succeeded");
+
+    auto no_face = swap_form();
+    no_face[0].data = file_bytes(face("noface_coffee.png"));
+    const HttpResponse failed = http_post_form(serve.url("/v1/swaps?wait=60"), no_face);
+    EXPECT_EQ(failed.status, 422) << failed.body;
+    EXPECT_EQ(json_of(failed)["error"]["code"], "no_face_in_source");
+    EXPECT_FALSE(failed.header("location").empty());
+}
+
+TEST_F(ServeApiTest, EventsStreamStatesUntilFinished) {
+    ServeProcess serve(dir / "data", {"--workers", "1"});
+    const std::string id = json_of(http_post_form(serve.url("/v1/swaps"), swap_form()))["id"];
+    const HttpResponse events = http_get(serve.url("/v1/tasks/" + id + "/events"));
+    ASSERT_EQ(events.status, 200);
+    EXPECT_EQ(events.header("content-type"), "text/event-stream");
+    EXPECT_NE(events.body.find("event: state"), std::string::npos);
+    // The stream ends with the terminal state.
+    const size_t last = events.body.rfind("data: ");
+    ASSERT_NE(last, std::string::npos);
+    const auto final_state = nlohmann::json::parse(events.body.substr(last + 6));
+    EXPECT_EQ(final_state["status"], "succeeded");
+}
+
+TEST_F(ServeApiTest, HundredConcurrentSubmitsWithOneKeyMakeOneTask) {
+    ServeProcess serve(dir / "data", {"--workers", "0", "--max-connections", "256"});
+    const auto form = noop_form();
+    std::vector<std::future<HttpResponse>> replies;
+    for (int i = 0; i < 100; ++i) {
+        replies.push_back(std::async(std::launch::async, [&] {
+            return http_post_form(serve.url("/v1/swaps"), form, {"Idempotency-Key: one-key"});
+        }));
+    }
+    std::set<std::string> ids;
+    int replayed = 0;
+    for (auto& f : replies) {
+        const HttpResponse r = f.get();
+        ASSERT_EQ(r.status, 202) << r.body;
+        ids.insert(json_of(r)["id"].get<std::string>());
+        if (r.header("idempotency-replayed") == "true") ++replayed;
+    }
+    EXPECT_EQ(ids.size(), 1u);
+    EXPECT_EQ(replayed, 99);
+    const auto list = json_of(http_get(serve.url("/v1/tasks?limit=100")));
+    EXPECT_EQ(list["tasks"].size(), 1u);
+
+    // The same key with another body is a conflict.
+    const HttpResponse other = http_post_form(serve.url("/v1/swaps"), swap_form(), {"Idempotency-Key: one-key"});
+    EXPECT_EQ(other.status, 409);
+    EXPECT_EQ(json_of(other)["error"]["code"], "idempotency_conflict");
+}
+
+TEST_F(ServeApiTest, CancelQueuedTaskAtOnce) {
+    ServeProcess serve(dir / "data", {"--workers", "0"});
+    const std::string id = json_of(http_post_form(serve.url("/v1/swaps"), noop_form()))["id"];
+    const HttpResponse cancelled = http_delete(serve.url("/v1/tasks/" + id));
+    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    EXPECT_EQ(json_of(cancelled)["status"], "cancelled");
+    const HttpResponse result = http_get(serve.url("/v1/tasks/" + id + "/result"));
+    EXPECT_EQ(result.status, 409);
+}
+
+TEST_F(ServeApiTest, ResultWhileQueuedIs409) {
+    ServeProcess serve(dir / "data", {"--workers", "0"});
+    const std::string id = json_of(http_post_form(serve.url("/v1/swaps"), noop_form()))["id"];
+    const HttpResponse r = http_get(serve.url("/v1/tasks/" + id + "/result"));
+    EXPECT_EQ(r.status, 409);
+    EXPECT_EQ(json_of(r)["error"]["code"], "not_finished");
+}
+
+TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
+    ServeProcess serve(dir / "data", {"--workers", "1", "--task-ttl", "2s"});
+    const HttpResponse r = http_post_form(serve.url("/v1/swaps?wait=60"), noop_form());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string id = json_of(r)["id"];
+    const auto gone = poll_task(serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
+                                std::chrono::seconds(30));
+    EXPECT_EQ(gone.value("http_status", 0), 410);
+    EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id + "/result")).status, 410);
+    EXPECT_FALSE(std::filesystem::exists(dir / "data" / "blobs" / "tenants" / "local" / "tasks" / id / "result.png"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "data" / "blobs" / "tenants" / "local" / "tasks" / id / "target.jpeg"));
+}
+
+TEST_F(ServeApiTest, BadRequestsGetTheRightStatus) {
+    ServeProcess serve(dir / "data", {"--workers", "0", "--max-image-bytes", "200000"});
+    // 415: not multipart; and text posing as an image.
+    EXPECT_EQ(http_post_raw(serve.url("/v1/swaps"), "{}", "application/json").status, 415);
+    auto text = noop_form();
+    text[0].data = "this is not an image";
+    const HttpResponse text_reply = http_post_form(serve.url("/v1/swaps"), text);
+    EXPECT_EQ(text_reply.status, 415);
+    EXPECT_EQ(json_of(text_reply)["error"]["code"], "unsupported_format");
+    // 413: a body over the cap (2 x 200 kB + 1 MiB) is refused from its Content-Length.
+    auto huge = noop_form();
+    huge[0].data = std::string(3u << 20, 'x');
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), huge).status, 413);
+    // 413: an image over the per-image cap.
+    auto big_image = noop_form();
+    big_image[0].data = file_bytes(face("astronaut_eileen_collins_nasa.png"));  // 790 kB
+    const HttpResponse big = http_post_form(serve.url("/v1/swaps"), big_image);
+    EXPECT_EQ(big.status, 413) << big.body;
+    // 400: bad options, naming the key.
+    auto bad = noop_form();
+    bad[1].data = R"({"fusion_degree": 7})";
+    const HttpResponse bad_reply = http_post_form(serve.url("/v1/swaps"), bad);
+    EXPECT_EQ(bad_reply.status, 400);
+    EXPECT_NE(bad_reply.body.find("fusion_degree"), std::string::npos);
+    // 400: empty target.
+    auto empty = noop_form();
+    empty[0].data.clear();
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), empty).status, 400);
+    // 404: unknown task and unknown endpoint.
+    EXPECT_EQ(http_get(serve.url("/v1/tasks/0123456789abcdef0123456789abcdef")).status, 404);
+    EXPECT_EQ(http_get(serve.url("/v2/nothing")).status, 404);
+    // The server still serves after all that.
+    EXPECT_EQ(http_get(serve.url("/healthz")).status, 200);
+}
+
+TEST_F(ServeApiTest, FullQueueAnswers429WithRetryAfter) {
+    ServeProcess serve(dir / "data", {"--workers", "0", "--queue-max", "2"});
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form()).status, 202);
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form()).status, 202);
+    const HttpResponse full = http_post_form(serve.url("/v1/swaps"), noop_form());
+    EXPECT_EQ(full.status, 429) << full.body;
+    EXPECT_FALSE(full.header("retry-after").empty());
+    EXPECT_EQ(json_of(full)["error"]["code"], "queue_full");
+    // Other lanes are bounded separately.
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps?priority=vip"), noop_form()).status, 202);
+}
+
+TEST_F(ServeApiTest, ListsTheCallersTasksNewestFirstInPages) {
+    ServeProcess serve(dir / "data", {"--workers", "0"});
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) ids.push_back(json_of(http_post_form(serve.url("/v1/swaps"), noop_form()))["id"]);
+    const auto first = json_of(http_get(serve.url("/v1/tasks?limit=3")));
+    ASSERT_EQ(first["tasks"].size(), 3u);
+    EXPECT_EQ(first["tasks"][0]["id"], ids[4]);
+    const std::string cursor = first["next_cursor"];
+    ASSERT_FALSE(cursor.empty());
+    const auto second = json_of(http_get(serve.url("/v1/tasks?limit=3&cursor=" + cursor)));
+    ASSERT_EQ(second["tasks"].size(), 2u);
+    EXPECT_EQ(second["tasks"][1]["id"], ids[0]);
+}
+
+TEST_F(ServeApiTest, CapabilitiesVersionAndHealth) {
+    ServeProcess serve(dir / "data", {"--workers", "0"});
+    const auto caps = json_of(http_get(serve.url("/v1/capabilities")));
+    EXPECT_NE(caps["processors"].dump().find("face_swapper"), std::string::npos);
+    EXPECT_NE(caps["processors"].dump().find("noop"), std::string::npos);
+    EXPECT_TRUE(caps["limits"].contains("max_image_pixels"));
+    EXPECT_EQ(http_get(serve.url("/version")).status, 200);
+    EXPECT_EQ(http_get(serve.url("/healthz")).status, 200);
+    EXPECT_EQ(http_get(serve.url("/readyz")).status, 200);
+}
+
+}  // namespace
+}  // namespace facefuse::test

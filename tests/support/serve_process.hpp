@@ -1,0 +1,65 @@
+#pragma once
+// `facefuse serve` started by a test on a free loopback port, with its own data directory
+// (kept across restarts when the test passes the same one), ready once /readyz says so.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/background_process.hpp"
+#include "support/http_client.hpp"
+#include "support/test_support.hpp"
+
+namespace facefuse::test {
+
+class ServeProcess {
+public:
+    ServeProcess(const std::filesystem::path& data_dir, std::vector<std::string> extra_args = {})
+        : data_dir_(data_dir), extra_(std::move(extra_args)) {
+        start();
+    }
+
+    void start() {
+        port_ = free_port();
+        std::vector<std::string> argv = {facefuse_binary().string(), "serve", "--listen",
+                                         "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir_.string()};
+        argv.insert(argv.end(), extra_.begin(), extra_.end());
+        process_ = BackgroundProcess(argv, data_dir_.parent_path() / ("serve-" + std::to_string(port_) + ".log"));
+        ASSERT_TRUE(wait_ready()) << "facefuse serve did not become ready:\n" << process_.log();
+    }
+
+    // Polls /readyz until 200 (model load takes ~0.5 s, several under ASan).
+    bool wait_ready(std::chrono::seconds deadline = std::chrono::seconds(120)) {
+        if (!process_.wait_for_port(port_, deadline)) return false;
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        while (std::chrono::steady_clock::now() < until) {
+            if (http_get(url("/readyz"), {}, 5).status == 200) return true;
+            if (!process_.running()) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    // SIGTERM and wait; returns the exit code (-1 if it did not exit in time).
+    int terminate(std::chrono::seconds deadline = std::chrono::seconds(60)) {
+        process_.signal(SIGTERM);
+        const int status = process_.wait_exit(deadline);
+        return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    void kill9() { process_.kill(); }
+
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    std::string log() const { return process_.log(); }
+    BackgroundProcess& process() { return process_; }
+
+private:
+    std::filesystem::path data_dir_;
+    std::vector<std::string> extra_;
+    int port_ = 0;
+    BackgroundProcess process_;
+};
+
+}  // namespace facefuse::test
