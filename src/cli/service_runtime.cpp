@@ -36,6 +36,11 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->check(CLI::Range(1, 10000))
         ->envname("FACEFUSE_MAX_CONNECTIONS")
         ->capture_default_str();
+    c.add_option("--batch-size", batch_size,
+                 "tasks a worker slot leases at once, for stages that run across a batch (1: none)")
+        ->check(CLI::Range(1, 64))
+        ->envname("FACEFUSE_BATCH_SIZE")
+        ->capture_default_str();
     c.add_option("--drain-timeout", drain_timeout, "on SIGTERM, time for running tasks to finish")
         ->check(duration_validator())
         ->envname("FACEFUSE_DRAIN_TIMEOUT")
@@ -86,6 +91,7 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared
                             std::shared_ptr<storage::BlobStore> blobs, int slots) {
     worker::WorkerConfig config;
     config.slots = slots;
+    config.batch_size = flags_.batch_size;
     config.lease_for = *parse_duration(flags_.lease);
     config.drain_timeout = *parse_duration(flags_.drain_timeout);
     config.limits = engine_.limits;

@@ -33,6 +33,7 @@ struct ServiceFlags {
     int max_wait_seconds = 30;        // cap of ?wait=
     int max_connections = 256;
     std::string drain_timeout = "20s";
+    int batch_size = 1;               // micro-batching hook: leases per worker slot
 
     void add_to(CLI::App& command);
 };
