@@ -241,5 +241,28 @@ TEST(S3BlobStoreOutage, ServerDownIsUnavailableWithoutHangingAndRecoversAfterRes
     EXPECT_TRUE(store->put("outage/after", bytes, "").ok());
 }
 
+TEST(S3BlobStoreOutage, HungServerTimesOutAsUnavailable) {
+    S3Server server;
+    ASSERT_TRUE(server.ok());
+    S3Options options = options_for(server);
+    options.timeout_ms = 1000;
+    auto store = make_store(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->put("hung/k", all_byte_values(), "").ok());
+
+    server.freeze();
+    const auto start = std::chrono::steady_clock::now();
+    auto got = store->get("hung/k");
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    server.thaw();
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error().code, ErrorCode::kUnavailable) << got.error().message;
+    EXPECT_LT(elapsed, std::chrono::seconds(5));
+
+    auto again = store->get("hung/k");
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(*again, all_byte_values());
+}
+
 }  // namespace
 }  // namespace facefuse::storage

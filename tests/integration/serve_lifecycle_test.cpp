@@ -88,8 +88,9 @@ TEST_F(ServeLifecycleTest, LogsAreJsonLinesThatFollowATask) {
         ASSERT_FALSE(j.is_discarded()) << line;
         EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("event")) << line;
         if (j.value("task_id", "") == id) events.insert(j["event"].get<std::string>());
-        if (j.value("event", "") == "task_submitted" && j.value("task_id", "") == id)
+        if (j.value("event", "") == "task_submitted" && j.value("task_id", "") == id) {
             EXPECT_EQ(j.value("request_id", ""), "trace-me");
+        }
     }
     EXPECT_TRUE(events.count("task_submitted"));
     EXPECT_TRUE(events.count("task_started"));

@@ -11,6 +11,7 @@
 // Note: s3rver checks that the access key exists but does not verify V4 signatures; signing is
 // covered by tests/unit/storage/s3_sigv4_test.cpp against AWS's published examples.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <string>
@@ -49,6 +50,11 @@ class S3Server {
         process_.kill();
         ok_ = false;
     }
+
+    // SIGSTOP / SIGCONT: while frozen the kernel still accepts connections but nothing answers,
+    // which is how a hung server looks to a client (timeouts, not "connection refused").
+    void freeze() { process_.signal(SIGSTOP); }
+    void thaw() { process_.signal(SIGCONT); }
 
     // Starts it again on the same port with the same data. Returns ok().
     bool restart() {
