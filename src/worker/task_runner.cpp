@@ -162,54 +162,67 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         fail(e);
     };
 
-    Stopwatch clock;
+    Stopwatch clock;  // per stage (lap_ms)
+    Stopwatch total;
     auto options = fusion::parse_job_options(task.options_json);
     if (!options) return fail(options.error());
-    fusion::SwapJob job;
-    job.options = options->swap;
-    job.processors = options->processors;
-    auto target_bytes = blobs_->get(task.target_key);
-    if (!target_bytes) return fail(target_bytes.error());
-    auto target = image::decode_image(*target_bytes, config_.limits, "target");
-    if (!target) return fail(target.error());
-    job.target = std::move(target.value());
-    if (!task.source_key.empty()) {
-        auto source_bytes = blobs_->get(task.source_key);
-        if (!source_bytes) return fail(source_bytes.error());
-        auto source = image::decode_image(*source_bytes, config_.limits, "source");
-        if (!source) return fail(source.error());
-        job.source = std::move(source.value());
-    }
-    metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
-    (void)store_->set_progress(id, 0.2);
-    if (auto stop = should_stop()) return stop_or_fail(*stop);
+    std::vector<std::uint8_t> result;
+    image::ImageFormat format = options->output_format;
+    if (options->processors == std::vector<std::string>{"noop"}) {
+        // `noop` copies the target: its bytes become the result as they are, so it measures
+        // the service (queue, store, blobs, HTTP), not image codecs.
+        auto target_bytes = blobs_->get(task.target_key);
+        if (!target_bytes) return fail(target_bytes.error());
+        format = image::sniff_format(*target_bytes).value_or(format);
+        result = std::move(target_bytes.value());
+    } else {
+        fusion::SwapJob job;
+        job.options = options->swap;
+        job.processors = options->processors;
+        auto target_bytes = blobs_->get(task.target_key);
+        if (!target_bytes) return fail(target_bytes.error());
+        auto target = image::decode_image(*target_bytes, config_.limits, "target");
+        if (!target) return fail(target.error());
+        job.target = std::move(target.value());
+        if (!task.source_key.empty()) {
+            auto source_bytes = blobs_->get(task.source_key);
+            if (!source_bytes) return fail(source_bytes.error());
+            auto source = image::decode_image(*source_bytes, config_.limits, "source");
+            if (!source) return fail(source.error());
+            job.source = std::move(source.value());
+        }
+        metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
+        (void)store_->set_progress(id, 0.2);
+        if (auto stop = should_stop()) return stop_or_fail(*stop);
 
-    StageTimings timings;
-    Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
-    try {
-        output = fusion::run_swap(job, slot.analyser, &timings);
-    } catch (const std::bad_alloc&) {
-        return fail(make_error(ErrorCode::kUnavailable, "out of memory while processing; retrying"));
-    } catch (const std::exception& e) {
-        return fail(make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
-    }
-    if (!output) return fail(output.error());
-    metrics().process.labels({"engine"}).observe(clock.lap_ms() / 1000);
-    (void)store_->set_progress(id, 0.8);
-    if (auto stop = should_stop()) return stop_or_fail(*stop);
+        StageTimings timings;
+        Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
+        try {
+            output = fusion::run_swap(job, slot.analyser, &timings);
+        } catch (const std::bad_alloc&) {
+            return fail(make_error(ErrorCode::kUnavailable, "out of memory while processing; retrying"));
+        } catch (const std::exception& e) {
+            return fail(make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
+        }
+        if (!output) return fail(output.error());
+        metrics().process.labels({"engine"}).observe(clock.lap_ms() / 1000);
+        (void)store_->set_progress(id, 0.8);
+        if (auto stop = should_stop()) return stop_or_fail(*stop);
 
-    auto encoded = image::encode_image(*output, {options->output_format, options->output_quality});
-    if (!encoded) return fail(encoded.error());
+        auto encoded = image::encode_image(*output, {format, options->output_quality});
+        if (!encoded) return fail(encoded.error());
+        result = std::move(encoded.value());
+    }
     // Deterministic key: a second run of this task overwrites the same object.
-    const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(options->output_format));
-    if (Status st = blobs_->put(key, *encoded, content_type(options->output_format)); !st) return fail(st.error());
+    const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(format));
+    if (Status st = blobs_->put(key, result, content_type(format)); !st) return fail(st.error());
     metrics().process.labels({"encode_store"}).observe(clock.lap_ms() / 1000);
     if (abandoned()) return stop_or_fail(make_error(ErrorCode::kLeaseLost, "lease lost"));
 
     auto done = store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
         t.state = TaskState::kSucceeded;
         t.result_key = key;
-        t.result_content_type = std::string(content_type(options->output_format));
+        t.result_content_type = std::string(content_type(format));
         t.progress = 1;
         t.error.reset();
         t.finished_at_ms = now_ms();
@@ -217,7 +230,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     (void)queue_->ack(lease);
     if (done) {
         metrics().finished.labels({task.kind, "succeeded"}).inc();
-        obs::log_info("task_succeeded", {{"task_id", id}, {"tenant", task.tenant}, {"engine_ms", timings.engine_ms()}});
+        obs::log_info("task_succeeded", {{"task_id", id}, {"tenant", task.tenant}, {"ms", total.elapsed_ms()}});
     }
 }
 
