@@ -9,6 +9,7 @@
 
 #include "build_info.hpp"
 #include "cli/commands.hpp"
+#include "cli/duration.hpp"
 #include "cli/engine_flags.hpp"
 #include "cli/service_runtime.hpp"
 #include "obs/log.hpp"
@@ -46,7 +47,8 @@ struct ClusterFlags {
         std::shared_ptr<storage::BlobStore> blobs;
     };
 
-    Result<Backends> open(std::int64_t queue_max, int redis_connections) const {
+    Result<Backends> open(const ServiceFlags& service, int redis_connections) const {
+        const std::int64_t queue_max = service.queue_max;
         tasks::redis::RedisOptions options;
         options.url = redis;
         options.pool_size = redis_connections;
@@ -61,7 +63,11 @@ struct ClusterFlags {
         s3.path_style = s3_path_style;
         auto blobs = storage::make_s3_blob_store(s3);
         if (!blobs) return blobs.error();
-        return Backends{std::make_shared<tasks::redis::RedisTaskStore>(*client),
+        // Expired tasks stay as tombstones for one more TTL (410, then 404): Redis must keep a
+        // record longer than that, or the blob keys of a record it dropped would be lost.
+        tasks::redis::RedisStoreOptions store_options;
+        store_options.ttl_grace = 2 * *parse_duration(service.task_ttl) + std::chrono::hours(1);
+        return Backends{std::make_shared<tasks::redis::RedisTaskStore>(*client, store_options),
                         std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options),
                         std::shared_ptr<storage::BlobStore>(std::move(blobs.value()))};
     }
@@ -96,7 +102,7 @@ struct GatewayCommand {
         SignalWait signals;
         auto endpoint = parse_listen(listen);
         if (!endpoint) return report(endpoint.error());
-        auto backends = cluster.open(service.queue_max, service.max_connections + 4);
+        auto backends = cluster.open(service, service.max_connections + 4);
         if (!backends) return report(backends.error());
         Runtime runtime(service, engine);
         if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs); !st)
@@ -121,7 +127,7 @@ struct WorkerCommand {
         SignalWait signals;
         auto endpoint = parse_listen(listen);
         if (!endpoint) return report(endpoint.error());
-        auto backends = cluster.open(service.queue_max, concurrency * 2 + 4);
+        auto backends = cluster.open(service, concurrency * 2 + 4);
         if (!backends) return report(backends.error());
         Runtime runtime(service, engine);
         if (Status st = runtime.load_models(); !st) return report(st.error());

@@ -6,7 +6,8 @@
 // connecting by connect_timeout, a command by command_timeout, waiting for a free connection by
 // connect_timeout + command_timeout. A connection that failed is dropped and re-made on its next
 // use, so the client recovers by itself when Redis comes back. Errors name the server as
-// "host:port/db", never the password.
+// "host:port/db", never the password. (Resolving a host name is up to the system resolver,
+// which connect_timeout does not bound.)
 //
 // Errors: kUnavailable when Redis cannot be reached, did not answer in time, or answered with a
 // transient error (LOADING, BUSY, READONLY, OOM, ...); kInternal for any other error reply (a
