@@ -91,4 +91,14 @@ std::string describe_unrecognised(std::span<const std::uint8_t> bytes) {
 }
 
 }  // namespace detail
+std::string_view content_type(ImageFormat format) {
+    switch (format) {
+        case ImageFormat::kJpeg: return "image/jpeg";
+        case ImageFormat::kPng: return "image/png";
+        case ImageFormat::kWebp: return "image/webp";
+        case ImageFormat::kBmp: return "image/bmp";
+    }
+    return "application/octet-stream";
+}
+
 }  // namespace facefuse::image

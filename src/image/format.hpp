@@ -14,6 +14,7 @@ namespace facefuse::image {
 enum class ImageFormat { kJpeg, kPng, kWebp, kBmp };
 
 std::string_view format_name(ImageFormat format);  // "jpeg", "png", "webp", "bmp"
+std::string_view content_type(ImageFormat format);  // "image/jpeg", ...
 
 // Recognises the format from its magic bytes. nullopt when the bytes are no format we accept
 // (text, GIF, TIFF, HEIC, ...). Never reads past bytes.size().

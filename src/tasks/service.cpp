@@ -8,19 +8,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "fusion/options_json.hpp"
 #include "image/format.hpp"
 
 namespace facefuse::tasks {
 namespace {
-
-std::int64_t system_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -37,16 +33,6 @@ std::string sha256_hex(std::string_view data) {
 
 std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-std::string_view content_type(image::ImageFormat format) {
-    switch (format) {
-        case image::ImageFormat::kJpeg: return "image/jpeg";
-        case image::ImageFormat::kPng: return "image/png";
-        case image::ImageFormat::kWebp: return "image/webp";
-        case image::ImageFormat::kBmp: return "image/bmp";
-    }
-    return "application/octet-stream";
 }
 
 // Cheap checks a worker would otherwise fail on later: format from bytes, size from header.
@@ -77,7 +63,7 @@ bool expired(const Task& task, std::int64_t now) { return task.expires_at_ms > 0
 TaskService::TaskService(std::shared_ptr<TaskStore> store, std::shared_ptr<TaskQueue> queue,
                          std::shared_ptr<storage::BlobStore> blobs, ServiceConfig config)
     : store_(std::move(store)), queue_(std::move(queue)), blobs_(std::move(blobs)), config_(std::move(config)) {
-    if (!config_.now_ms) config_.now_ms = system_now_ms;
+    if (!config_.now_ms) config_.now_ms = unix_now_ms;
 }
 
 Result<Created> TaskService::submit(const SubmitRequest& request) {
@@ -87,11 +73,11 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
                                           [](const std::string& p) { return p == "face_swapper"; });
     auto target_format = check_image(request.target, "target", config_.limits);
     if (!target_format) return target_format.error();
-    std::string source_ext;
+    std::optional<image::ImageFormat> source_format;
     if (needs_source || !request.source.empty()) {
-        auto source_format = check_image(request.source, "source", config_.limits);
-        if (!source_format) return source_format.error();
-        source_ext = std::string(image::format_name(*source_format));
+        auto checked = check_image(request.source, "source", config_.limits);
+        if (!checked) return checked.error();
+        source_format = *checked;
     }
 
     const std::string canonical = fusion::to_json(*options);
@@ -110,13 +96,15 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
     task.created_at_ms = task.updated_at_ms = now;
     task.expires_at_ms = now + config_.task_ttl.count();
     task.target_key = storage::blob_key(task.tenant, task.id, "target", image::format_name(*target_format));
-    if (!source_ext.empty()) task.source_key = storage::blob_key(task.tenant, task.id, "source", source_ext);
+    if (source_format)
+        task.source_key = storage::blob_key(task.tenant, task.id, "source", image::format_name(*source_format));
 
     // Inputs first: a record must never point at blobs that are not there. A replayed request
     // leaves its unused blobs to be overwritten never; they are removed right below.
-    if (Status st = blobs_->put(task.target_key, request.target, content_type(*target_format)); !st) return st.error();
+    if (Status st = blobs_->put(task.target_key, request.target, image::content_type(*target_format)); !st) return st.error();
     if (!task.source_key.empty()) {
-        if (Status st = blobs_->put(task.source_key, request.source, "image/" + source_ext); !st) return st.error();
+        if (Status st = blobs_->put(task.source_key, request.source, image::content_type(*source_format)); !st)
+            return st.error();
     }
     auto created = store_->create(task, now + config_.idempotency_ttl.count());
     if (!created || created->replayed) {

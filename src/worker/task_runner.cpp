@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/clock.hpp"
 #include "common/stopwatch.hpp"
 #include "fusion/options_json.hpp"
 #include "fusion/pipeline.hpp"
@@ -22,11 +23,6 @@ namespace {
 using tasks::Task;
 using tasks::TaskState;
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Errors that a second try cannot fix: the input or the request is at fault.
 bool is_permanent(ErrorCode code) {
@@ -44,16 +40,6 @@ bool is_permanent(ErrorCode code) {
         default:
             return false;
     }
-}
-
-std::string_view content_type(image::ImageFormat format) {
-    switch (format) {
-        case image::ImageFormat::kJpeg: return "image/jpeg";
-        case image::ImageFormat::kPng: return "image/png";
-        case image::ImageFormat::kWebp: return "image/webp";
-        case image::ImageFormat::kBmp: return "image/bmp";
-    }
-    return "application/octet-stream";
 }
 
 struct Metrics {
@@ -82,7 +68,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         auto done = store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
             t.state = to;
             t.error = std::move(error);
-            t.finished_at_ms = now_ms();
+            t.finished_at_ms = unix_now_ms();
         });
         if (done) metrics().finished.labels({done->kind, std::string(tasks::state_name(to))}).inc();
         (void)queue_->ack(lease);
@@ -93,7 +79,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (!found) {
         // Gone (expired or deleted): nothing to do. Unreachable store: try again later.
         if (found.error().code == ErrorCode::kNotFound) (void)queue_->ack(lease);
-        else (void)queue_->retry(lease, now_ms() + config_.backoff_base.count());
+        else (void)queue_->retry(lease, unix_now_ms() + config_.backoff_base.count());
         return;
     }
     if (tasks::is_terminal(found->state)) {  // e.g. cancelled while queued
@@ -103,7 +89,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     auto running = store_->transition(id, {TaskState::kQueued, TaskState::kRunning}, [&](Task& t) {
         t.state = TaskState::kRunning;
         t.attempts += 1;
-        t.started_at_ms = now_ms();
+        t.started_at_ms = unix_now_ms();
         t.progress = 0;
     });
     if (!running) {
@@ -143,7 +129,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             t.state = TaskState::kQueued;
             t.error = recorded;
         });
-        (void)queue_->retry(lease, now_ms() + delay);
+        (void)queue_->retry(lease, unix_now_ms() + delay);
         metrics().retries.labels({recorded.code}).inc();
         obs::log_warn("task_retry", {{"task_id", id}, {"code", recorded.code}, {"delay_ms", delay}});
     };
@@ -215,17 +201,17 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     }
     // Deterministic key: a second run of this task overwrites the same object.
     const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(format));
-    if (Status st = blobs_->put(key, result, content_type(format)); !st) return fail(st.error());
+    if (Status st = blobs_->put(key, result, image::content_type(format)); !st) return fail(st.error());
     metrics().process.labels({"encode_store"}).observe(clock.lap_ms() / 1000);
     if (abandoned()) return stop_or_fail(make_error(ErrorCode::kLeaseLost, "lease lost"));
 
     auto done = store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
         t.state = TaskState::kSucceeded;
         t.result_key = key;
-        t.result_content_type = std::string(content_type(format));
+        t.result_content_type = std::string(image::content_type(format));
         t.progress = 1;
         t.error.reset();
-        t.finished_at_ms = now_ms();
+        t.finished_at_ms = unix_now_ms();
     });
     (void)queue_->ack(lease);
     if (done) {

@@ -106,11 +106,6 @@ long long RedisReply::as_int() const {
     return value;
 }
 
-std::int64_t unix_now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 LuaScript::LuaScript(std::string source) : source_(std::move(source)) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "tasks/redis/redis_url.hpp"
 
@@ -89,7 +90,7 @@ class RedisClient {
     std::unique_ptr<Pool> pool_;
 };
 
-// Milliseconds since the Unix epoch (the clock every *_ms field of a task uses).
-std::int64_t unix_now_ms();
+// The clock every *_ms field of a task uses: facefuse::unix_now_ms() (common/clock.hpp).
+using facefuse::unix_now_ms;
 
 }  // namespace facefuse::tasks::redis
