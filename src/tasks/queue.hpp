@@ -50,10 +50,15 @@ public:
     // worker must stop and not write state.
     virtual Status heartbeat(Lease& lease, std::chrono::milliseconds lease_for) = 0;
 
+    // ack, retry and dead_letter answer kLeaseLost when the task was leased again by another
+    // worker or has left the queue; a lease that expired but was not taken yet still counts as
+    // held, so finished work can be acknowledged. (Both backends behave so; their tests check it.)
+
     // Done with the task (succeeded, failed permanently, or cancelled): it leaves the queue.
     virtual Status ack(const Lease& lease) = 0;
 
-    // Puts the task back, runnable at not_before_ms (backoff for a transient error).
+    // Puts the task back, runnable at not_before_ms (backoff for a transient error). The next
+    // delivery counts as a first one (deliveries == 1).
     virtual Status retry(const Lease& lease, std::int64_t not_before_ms) = 0;
 
     // Gives up on the task: it leaves the queue and a dead-letter record keeps the reason.
