@@ -1,8 +1,6 @@
 // facefuse gateway / facefuse worker: the cluster roles. Both share their state only through
 // Redis (queue on Streams, task records) and an S3-compatible store (images), so any number of
 // each can run on any hosts. The gateway serves the API; workers lease and run tasks.
-#include <signal.h>
-
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -71,25 +69,6 @@ struct ClusterFlags {
                         std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options),
                         std::shared_ptr<storage::BlobStore>(std::move(blobs.value()))};
     }
-};
-
-// Blocks SIGTERM/SIGINT in every thread started after it, then waits for one.
-class SignalWait {
-public:
-    SignalWait() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    }
-    int wait() {
-        int received = 0;
-        sigwait(&set_, &received);
-        return received;
-    }
-
-private:
-    sigset_t set_;
 };
 
 struct GatewayCommand {

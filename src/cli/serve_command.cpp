@@ -2,8 +2,6 @@
 // queue and task table in SQLite (WAL), blobs in a local folder. Restarting it loses nothing:
 // queued tasks run after restart, and tasks that were running are run again (their leases are
 // released at start-up, since the only process that could hold them is the dead one).
-#include <signal.h>
-
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -29,13 +27,7 @@ struct ServeCommand {
     EngineFlags engine;
 
     int run() {
-        // Signals are taken by a sigwait in this thread only; every thread started below
-        // inherits the blocked mask.
-        sigset_t signals;
-        sigemptyset(&signals);
-        sigaddset(&signals, SIGTERM);
-        sigaddset(&signals, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        SignalWait signals;
 
         auto endpoint = parse_listen(listen);
         if (!endpoint) return report(endpoint.error());
@@ -63,9 +55,7 @@ struct ServeCommand {
         std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
                   << " (data in " << data_dir << "; Ctrl-C to stop)\n";
 
-        int received = 0;
-        sigwait(&signals, &received);
-        obs::log_info("shutdown_started", {{"signal", received}});
+        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
         runtime.shutdown();
         obs::log_info("shutdown_complete", {});
         return 0;

@@ -3,6 +3,8 @@
 // the worker pool, the HTTP API, the expiry sweeper and the gauges Prometheus reads. `serve`
 // runs all of them on SQLite + a local folder; `gateway` runs the API, `worker` the pool, on
 // Redis + S3. Shutdown order matters: stop taking requests, drain the workers, then exit.
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -36,6 +38,27 @@ struct ServiceFlags {
     int batch_size = 1;               // micro-batching hook: leases per worker slot
 
     void add_to(CLI::App& command);
+};
+
+// Blocks SIGTERM/SIGINT in every thread started after it, then waits for one.
+// Construct it before starting any thread: threads inherit the blocked mask, so the signal
+// reaches only wait().
+class SignalWait {
+public:
+    SignalWait() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGTERM);
+        sigaddset(&set_, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    int wait() {
+        int received = 0;
+        sigwait(&set_, &received);
+        return received;
+    }
+
+private:
+    sigset_t set_;
 };
 
 // "HOST:PORT" -> (host, port). kUsage naming --listen.

@@ -27,6 +27,8 @@
 // expires_at_ms + ttl_grace: it only removes records that expire() never got to.
 #include "tasks/redis/redis_store.hpp"
 
+#include "tasks/page_cursor.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -76,33 +78,6 @@ std::string states_text(const std::vector<TaskState>& states) {
     return out.empty() ? "(none)" : out;
 }
 
-// Page cursors are the hex of "<created_at_ms>:<id>" of a page's last task: opaque, URL-safe.
-std::string encode_cursor(const std::string& score, const std::string& id) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : score + ":" + id) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-    return out;
-}
-
-bool decode_cursor(const std::string& cursor, std::int64_t& created_at_ms, std::string& id) {
-    if (cursor.size() % 2 != 0) return false;
-    std::string plain;
-    for (size_t i = 0; i < cursor.size(); i += 2) {
-        unsigned value = 0;
-        const auto [end, ec] = std::from_chars(cursor.data() + i, cursor.data() + i + 2, value, 16);
-        if (ec != std::errc() || end != cursor.data() + i + 2) return false;
-        plain.push_back(static_cast<char>(value));
-    }
-    const size_t colon = plain.find(':');
-    if (colon == std::string::npos || colon + 1 == plain.size()) return false;
-    const auto [end, ec] = std::from_chars(plain.data(), plain.data() + colon, created_at_ms);
-    if (ec != std::errc() || end != plain.data() + colon) return false;
-    id = plain.substr(colon + 1);
-    return true;
-}
 
 }  // namespace
 
@@ -279,7 +254,7 @@ Result<Page> RedisTaskStore::list(const std::string& tenant, int limit, const st
     std::string score = "+inf", after_id;
     if (!cursor.empty()) {
         std::int64_t ms = 0;
-        if (!decode_cursor(cursor, ms, after_id)) {
+        if (!decode_page_cursor(cursor, ms, after_id)) {
             return make_error(ErrorCode::kUsage,
                               "the cursor is not one this server returned; pass next_cursor from "
                               "the previous page unchanged, or none for the first page");
@@ -298,7 +273,12 @@ Result<Page> RedisTaskStore::list(const std::string& tenant, int limit, const st
         page.tasks.push_back(std::move(*task));
     }
     if (!r->elements[0].str.empty()) {
-        page.next_cursor = encode_cursor(r->elements[0].str, r->elements[1].str);
+        // The score is the integral created_at_ms that create() indexed the task with.
+        std::int64_t created = 0;
+        const std::string& score = r->elements[0].str;
+        const auto [end, ec] = std::from_chars(score.data(), score.data() + score.size(), created);
+        if (ec == std::errc() && end == score.data() + score.size())
+            page.next_cursor = encode_page_cursor(created, r->elements[1].str);
     }
     return page;
 }

@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "tasks/sqlite/sqlite_backend.hpp"
+#include "tasks/page_cursor.hpp"
 #include "tasks/sqlite/sqlite_db.hpp"
 
 namespace facefuse::tasks {
@@ -142,36 +143,6 @@ Status update(SqliteConn& conn, const Task& task) {
     if (!stmt) return stmt.error();
     bind_task(*stmt, task);
     return stmt->run();
-}
-
-// Cursor: hex of "<created_at_ms>:<id>" of the last task on the page. Opaque to clients; hex so
-// it is URL-safe as it is.
-std::string encode_cursor(const Task& last) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    const std::string plain = std::to_string(last.created_at_ms) + ":" + last.id;
-    std::string out;
-    for (unsigned char c : plain) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-    return out;
-}
-
-bool decode_cursor(const std::string& cursor, std::int64_t& created_at_ms, std::string& id) {
-    if (cursor.size() % 2 != 0) return false;
-    std::string plain;
-    for (size_t i = 0; i < cursor.size(); i += 2) {
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(cursor.data() + i, cursor.data() + i + 2, value, 16);
-        if (ec != std::errc() || end != cursor.data() + i + 2) return false;
-        plain.push_back(static_cast<char>(value));
-    }
-    const size_t colon = plain.find(':');
-    if (colon == std::string::npos || colon + 1 == plain.size()) return false;
-    auto [end, ec] = std::from_chars(plain.data(), plain.data() + colon, created_at_ms);
-    if (ec != std::errc() || end != plain.data() + colon) return false;
-    id = plain.substr(colon + 1);
-    return true;
 }
 
 std::string state_list(const std::vector<TaskState>& states) {
@@ -308,7 +279,7 @@ Result<Page> SqliteTaskStore::list(const std::string& tenant, int limit,
                           "a page holds at least 1 task, not " + std::to_string(limit));
     std::int64_t after_created = 0;
     std::string after_id;
-    if (!cursor.empty() && !decode_cursor(cursor, after_created, after_id))
+    if (!cursor.empty() && !decode_page_cursor(cursor, after_created, after_id))
         return make_error(ErrorCode::kUsage,
                           "the cursor is not one this server returned; pass next_cursor from the "
                           "previous page unchanged, or none for the first page");
@@ -329,7 +300,7 @@ Result<Page> SqliteTaskStore::list(const std::string& tenant, int limit,
         page.tasks = std::move(rows.value());
         if (page.tasks.size() > static_cast<size_t>(limit)) {
             page.tasks.resize(static_cast<size_t>(limit));
-            page.next_cursor = encode_cursor(page.tasks.back());
+            page.next_cursor = encode_page_cursor(page.tasks.back().created_at_ms, page.tasks.back().id);
         }
         return page;
     });
