@@ -22,6 +22,8 @@ PACKAGES=(
   imagemagick
   # service: HTTP (Boost.Beast), SQLite, Redis client, S3 over libcurl, SHA-256/HMAC
   libboost-dev libsqlite3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
+  # security: JWT verification (HS256/RS256)
+  libjwt-dev
   # real peers the tests start on loopback: Redis, Prometheus + promtool; sqlite3 for poking
   redis-server prometheus sqlite3
 )

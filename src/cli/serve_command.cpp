@@ -1,5 +1,5 @@
 // facefuse serve: the embedded shape. One process: the HTTP API, a worker pool, a durable
-// queue and task table in SQLite (WAL), blobs in a local folder. Restarting it loses nothing:
+// queue and task table in SQLite (WAL), blobs in a second SQLite file (or a folder). Restarting it loses nothing:
 // queued tasks run after restart, and tasks that were running are run again (their leases are
 // released at start-up, since the only process that could hold them is the dead one).
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include "cli/service_runtime.hpp"
 #include "obs/log.hpp"
 #include "storage/fs/fs_blob_store.hpp"
+#include "storage/sqlite/sqlite_blob_store.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
 
 namespace facefuse::cli {
@@ -23,6 +24,7 @@ struct ServeCommand {
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = "./facefuse-data";
     int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::string blob_store = "sqlite";
     ServiceFlags service;
     EngineFlags engine;
 
@@ -44,7 +46,14 @@ struct ServeCommand {
         auto released = queue->release_all_leases();
         if (!released) return report(released.error());
         if (*released > 0) obs::log_info("tasks_recovered", {{"count", *released}});
-        auto blobs = std::make_shared<storage::FsBlobStore>(std::filesystem::path(data_dir) / "blobs");
+        std::shared_ptr<storage::BlobStore> blobs;
+        if (blob_store == "files") {
+            blobs = std::make_shared<storage::FsBlobStore>(std::filesystem::path(data_dir) / "blobs");
+        } else {
+            auto opened = storage::SqliteBlobStore::open(std::filesystem::path(data_dir) / "blobs.db");
+            if (!opened) return report(opened.error());
+            blobs = std::move(opened.value());
+        }
 
         Runtime runtime(service, engine);
         if (Status st = runtime.load_models(); !st) return report(st.error());
@@ -82,6 +91,12 @@ void add_serve_command(CLI::App& app, CommandRun& run) {
     c->add_option("--workers", cmd->workers, "tasks processed at once (default: CPU cores; 0: API only)")
         ->check(CLI::Range(0, 256))
         ->envname("FACEFUSE_WORKERS")
+        ->capture_default_str();
+    c->add_option("--blob-store", cmd->blob_store,
+                  "where images are kept in --data-dir: sqlite (one file, blobs.db: fastest) or "
+                  "files (blobs/<key>, one file per image)")
+        ->check(CLI::IsMember({"sqlite", "files"}))
+        ->envname("FACEFUSE_BLOB_STORE")
         ->capture_default_str();
     cmd->service.add_to(*c);
     cmd->engine.add_to(*c);

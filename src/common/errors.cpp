@@ -29,8 +29,13 @@ constexpr std::array kErrors = {
     ErrorInfo{"unavailable", 6, 503},
     ErrorInfo{"lease_lost", 1, 409},
     ErrorInfo{"conflict", 1, 409},
+    ErrorInfo{"unauthenticated", 2, 401},
+    ErrorInfo{"forbidden", 2, 403},
+    ErrorInfo{"rate_limited", 6, 429},
+    ErrorInfo{"quota_exceeded", 6, 429},
+    ErrorInfo{"content_rejected", 3, 422},
 };
-static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kConflict) + 1,
+static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kContentRejected) + 1,
               "kErrors must list every ErrorCode in order");
 }  // namespace
 

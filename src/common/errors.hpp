@@ -34,6 +34,12 @@ enum class ErrorCode {
     kUnavailable,          // a backend (Redis, S3, disk) is unreachable: transient
     kLeaseLost,            // a worker's lease expired and the task went to another worker
     kConflict,             // state transition not allowed (e.g. cancel a finished task)
+    // Security and content policy.
+    kUnauthenticated,      // no, malformed, expired or wrongly signed bearer token
+    kForbidden,            // authenticated, but the role may not do this
+    kRateLimited,          // the tenant's request rate is over its limit: retry after a while
+    kQuotaExceeded,        // the tenant has too many tasks queued: wait for some to finish
+    kContentRejected,      // the moderation classifier rejected an input
 };
 
 struct ErrorInfo {

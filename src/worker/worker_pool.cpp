@@ -1,6 +1,8 @@
 // Threads and leases of the worker pool; what happens to one task is in task_runner.cpp.
 #include "worker/worker_pool.hpp"
 
+#include <pthread.h>
+
 #include <unistd.h>
 
 #include "obs/log.hpp"
@@ -55,6 +57,8 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run_slot(Slot& slot) {
+    // Named so `top -H`, perf and gdb tell the worker slots from the HTTP threads.
+    pthread_setname_np(pthread_self(), "ff-worker");
     while (!stopping_) {
         auto leases = queue_->lease(config_.worker_id, config_.batch_size, config_.lease_for, config_.poll_wait);
         if (!leases) {

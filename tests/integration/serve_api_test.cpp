@@ -7,6 +7,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "integration/serve_fixture.hpp"
+#include "storage/fs/fs_blob_store.hpp"
+#include "storage/sqlite/sqlite_blob_store.hpp"
 
 namespace facefuse::test {
 namespace {
@@ -113,21 +115,44 @@ TEST_F(ServeApiTest, ResultWhileQueuedIs409) {
     EXPECT_EQ(json_of(r)["error"]["code"], "not_finished");
 }
 
+// The blob store `serve --blob-store KIND` keeps in `data` (opened beside the running server).
+std::shared_ptr<storage::BlobStore> open_blobs(const std::string& kind, const std::filesystem::path& data) {
+    if (kind == "files") return std::make_shared<storage::FsBlobStore>(data / "blobs");
+    auto opened = storage::SqliteBlobStore::open(data / "blobs.db", 1);
+    EXPECT_TRUE(opened.ok()) << opened.error().message;
+    return opened.ok() ? *opened : nullptr;
+}
+
+// Both blob stores of `serve`: the default SQLite file and one file per image.
 TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
-    ServeProcess serve(dir / "data", {"--workers", "1", "--task-ttl", "2s"});
-    const HttpResponse r = http_post_form(serve.url("/v1/swaps?wait=60"), noop_form());
-    ASSERT_EQ(r.status, 200) << r.body;
-    const std::string id = json_of(r)["id"];
-    const auto gone = poll_task(serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
-                                std::chrono::seconds(30));
-    EXPECT_EQ(gone.value("http_status", 0), 410);
-    EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id + "/result")).status, 410);
-    // Neither the uploaded target nor the result is left on disk.
-    const auto task_dir = dir / "data" / "blobs" / "tenants" / "local" / "tasks" / id;
-    int files = 0;
-    if (std::filesystem::exists(task_dir))
-        for (const auto& entry : std::filesystem::directory_iterator(task_dir)) files += entry.is_regular_file();
-    EXPECT_EQ(files, 0) << "blobs of an expired task remain in " << task_dir;
+    for (const std::string store : {"sqlite", "files"}) {
+        SCOPED_TRACE("--blob-store " + store);
+        const auto data = dir / ("data-" + store);
+        ServeProcess serve(data, {"--workers", "1", "--task-ttl", "4s", "--blob-store", store});
+        const HttpResponse r = http_post_form(serve.url("/v1/swaps?wait=60"), noop_form());
+        ASSERT_EQ(r.status, 200) << r.body;
+        const std::string id = json_of(r)["id"];
+        const std::string target_key = storage::blob_key("local", id, "target", "jpeg");
+        const std::string result_key = storage::blob_key("local", id, "result", "jpeg");
+        // The keys are right: both images are there until the task expires (4 s is far more
+        // than the few ms between the 200 and this look).
+        auto blobs = open_blobs(store, data);
+        ASSERT_TRUE(blobs);
+        for (const std::string& key : {target_key, result_key}) {
+            auto there = blobs->exists(key);
+            EXPECT_TRUE(there.ok() && *there) << key;
+        }
+        const auto gone = poll_task(serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
+                                    std::chrono::seconds(30));
+        EXPECT_EQ(gone.value("http_status", 0), 410);
+        EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id + "/result")).status, 410);
+        // Neither the uploaded target nor the result is left in the store.
+        for (const std::string& key : {target_key, result_key}) {
+            auto exists = blobs->exists(key);
+            ASSERT_TRUE(exists.ok()) << exists.error().message;
+            EXPECT_FALSE(*exists) << key << " of an expired task remains";
+        }
+    }
 }
 
 TEST_F(ServeApiTest, BadRequestsGetTheRightStatus) {

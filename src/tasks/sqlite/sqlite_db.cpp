@@ -187,6 +187,8 @@ SqliteDatabase::SqliteDatabase(sqlite3* db, std::string path, SqliteOptions opti
     : conn_(db, std::move(path)),
       now_ms_(options.now_ms ? std::move(options.now_ms) : system_now_ms) {}
 
+void SqliteDatabase::add_reader(sqlite3* db) { readers_.push_back(std::make_unique<Reader>(db, conn_.path())); }
+
 std::uint64_t SqliteDatabase::work_generation() {
     std::lock_guard lock(work_mu_);
     return work_generation_;

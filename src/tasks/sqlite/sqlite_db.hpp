@@ -3,8 +3,11 @@
 //
 // SqliteConn owns one sqlite3 connection and a cache of prepared statements; Stmt borrows one of
 // them and resets it when it goes out of scope. SqliteDatabase puts a mutex in front of the
-// connection and offers two ways in: write(), which runs a function inside BEGIN IMMEDIATE ...
-// COMMIT (rolled back if the function fails or throws), and read(), for single statements.
+// writer connection and offers three ways in: write(), which runs a function inside BEGIN
+// IMMEDIATE ... COMMIT (rolled back if the function fails or throws); read(), for single
+// statements that only read, on one of a few reader connections (WAL lets them read while the
+// writer writes, so polling clients and workers' reads do not queue behind commits); and
+// on_writer(), for statements outside a transaction that must run on the writer (PRAGMAs).
 // IMMEDIATE matters: it takes the write lock up front, where the busy timeout applies, instead
 // of upgrading a read transaction midway, which fails at once with SQLITE_BUSY under contention.
 //
@@ -14,14 +17,17 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
@@ -101,9 +107,14 @@ Error sqlite_error(int rc, sqlite3* db, const std::string& path, std::string_vie
 
 class SqliteDatabase {
   public:
+    // Takes ownership of `db` (the writer connection).
     SqliteDatabase(sqlite3* db, std::string path, SqliteOptions options);
     SqliteDatabase(const SqliteDatabase&) = delete;
     SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+    // Adds a connection (opened by the caller) that read() spreads over. Called before the
+    // database is shared between threads.
+    void add_reader(sqlite3* db);
 
     std::int64_t now_ms() const { return now_ms_(); }
     const std::string& path() const { return conn_.path(); }
@@ -113,10 +124,14 @@ class SqliteDatabase {
     template <typename Fn>
     std::invoke_result_t<Fn&, SqliteConn&> write(std::string_view what, Fn&& fn);
 
-    // Runs fn(SqliteConn&) holding the connection mutex, outside a transaction (each statement
-    // is its own atomic read).
+    // Runs fn(SqliteConn&) on a reader connection (the writer if there is none), outside a
+    // transaction: each statement is its own atomic read of the latest commit.
     template <typename Fn>
     std::invoke_result_t<Fn&, SqliteConn&> read(std::string_view what, Fn&& fn);
+
+    // Runs fn(SqliteConn&) on the writer connection, holding its mutex, outside a transaction.
+    template <typename Fn>
+    std::invoke_result_t<Fn&, SqliteConn&> on_writer(std::string_view what, Fn&& fn);
 
     // In-process wake-up of lease() calls waiting for work.
     std::uint64_t work_generation();
@@ -128,9 +143,21 @@ class SqliteDatabase {
     template <typename R>
     static R internal_error(std::string_view what, const char* why);
 
+    template <typename Fn>
+    static std::invoke_result_t<Fn&, SqliteConn&> run_guarded(std::mutex& mu, SqliteConn& conn,
+                                                              std::string_view what, Fn& fn);
+
+    struct Reader {
+        Reader(sqlite3* db, const std::string& path) : conn(db, path) {}
+        SqliteConn conn;
+        std::mutex mu;  // guards conn
+    };
+
     SqliteConn conn_;
     std::function<std::int64_t()> now_ms_;
     std::mutex mu_;  // guards conn_
+    std::vector<std::unique_ptr<Reader>> readers_;
+    std::atomic<unsigned> next_reader_{0};
 
     std::mutex work_mu_;
     std::condition_variable work_cv_;
@@ -171,10 +198,23 @@ std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::write(std::string_view wh
 
 template <typename Fn>
 std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::read(std::string_view what, Fn&& fn) {
+    if (readers_.empty()) return run_guarded(mu_, conn_, what, fn);
+    Reader& reader = *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+    return run_guarded(reader.mu, reader.conn, what, fn);
+}
+
+template <typename Fn>
+std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::on_writer(std::string_view what, Fn&& fn) {
+    return run_guarded(mu_, conn_, what, fn);
+}
+
+template <typename Fn>
+std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::run_guarded(std::mutex& mu, SqliteConn& conn,
+                                                                   std::string_view what, Fn& fn) {
     using R = std::invoke_result_t<Fn&, SqliteConn&>;
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu);
     try {
-        return fn(conn_);
+        return fn(conn);
     } catch (const std::exception& e) {
         return internal_error<R>(what, e.what());
     } catch (...) {

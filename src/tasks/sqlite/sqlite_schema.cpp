@@ -25,6 +25,8 @@ namespace facefuse::tasks {
 namespace {
 
 constexpr std::int64_t kSchemaVersion = 1;
+// Enough for the HTTP threads' polls and the workers' reads to rarely wait for each other.
+constexpr int kReaderConnections = 4;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS tasks (
@@ -141,6 +143,7 @@ Result<std::shared_ptr<SqliteDatabase>> open_sqlite(const std::string& path,
     }
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
+    const auto busy_timeout_ms = options.busy_timeout.count();
     std::shared_ptr<SqliteDatabase> db;
     try {
         db = std::make_shared<SqliteDatabase>(raw, path, std::move(options));
@@ -149,10 +152,27 @@ Result<std::shared_ptr<SqliteDatabase>> open_sqlite(const std::string& path,
         return make_error(ErrorCode::kInternal,
                           std::string("could not open the task database: ") + e.what());
     }
-    if (Status configured = db->read("configure", configure); !configured.ok())
+    if (Status configured = db->on_writer("configure", configure); !configured.ok())
         return configured.error();
     if (Status migrated = db->write("create the schema", migrate); !migrated.ok())
         return migrated.error();
+    // Reader connections (see sqlite_db.hpp), opened once the file is in WAL mode and has its
+    // tables. An in-memory database is private to its connection: it gets none.
+    if (path != ":memory:" && !path.empty()) {
+        for (int i = 0; i < kReaderConnections; ++i) {
+            sqlite3* reader = nullptr;
+            const int opened = sqlite3_open_v2(path.c_str(), &reader,
+                                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+            if (opened != SQLITE_OK) {
+                Error error = sqlite_error(opened, reader, path, "open a reader connection");
+                sqlite3_close(reader);
+                return error;
+            }
+            sqlite3_extended_result_codes(reader, 1);
+            sqlite3_busy_timeout(reader, static_cast<int>(busy_timeout_ms));
+            db->add_reader(reader);
+        }
+    }
     return db;
 }
 
