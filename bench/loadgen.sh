@@ -58,7 +58,7 @@ trap 'stop_server; rm -rf "$work"' EXIT
 # listeners) and sets $url once /readyz answers 200.
 start_server() {
   local name="$1" log="$work/$1.log"
-  local args=(serve --listen 127.0.0.1:0 --data-dir "$work/$name-data")
+  local args=(serve --listen 127.0.0.1:0 --data-dir "$work/$name-data" --auth none)
   [[ -n "${WORKERS:-}" ]] && args+=(--workers "$WORKERS")
   "$facefuse" "${args[@]}" >"$log" 2>&1 &
   server_pid=$!

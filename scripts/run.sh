@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, and start the service.
 #
-#   scripts/run.sh                      start `facefuse serve` on 127.0.0.1:8080 (embedded shape)
+#   scripts/run.sh                      start `facefuse serve` on 127.0.0.1:8080 (embedded shape,
+#                                       --auth none: loopback only, for local use)
 #   scripts/run.sh serve [flags]        the same, with flags for `facefuse serve`
 #   scripts/run.sh swap -s S -t T -o O  any other facefuse command, e.g. a one-shot swap
 #
@@ -27,6 +28,6 @@ fi
 rm -f "$log"
 
 if [[ $# -eq 0 ]]; then
-  exec "$root/build/release/src/facefuse" serve --listen 127.0.0.1:8080
+  exec "$root/build/release/src/facefuse" serve --listen 127.0.0.1:8080 --auth none
 fi
 exec "$root/build/release/src/facefuse" "$@"

@@ -6,12 +6,15 @@
 #include <thread>
 
 #include "build_info.hpp"
+#include "cli/access_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/duration.hpp"
 #include "cli/engine_flags.hpp"
+#include "cli/policy_flags.hpp"
 #include "cli/service_runtime.hpp"
 #include "obs/log.hpp"
 #include "storage/s3/s3_blob_store.hpp"
+#include "http/ratelimit/redis_rate_limiter.hpp"
 #include "tasks/redis/redis_client.hpp"
 #include "tasks/redis/redis_store.hpp"
 #include "tasks/redis/streams_queue.hpp"
@@ -43,6 +46,7 @@ struct ClusterFlags {
         std::shared_ptr<tasks::TaskStore> store;
         std::shared_ptr<tasks::TaskQueue> queue;
         std::shared_ptr<storage::BlobStore> blobs;
+        std::shared_ptr<tasks::redis::RedisClient> redis;  // also the gateways' shared rate limits
     };
 
     Result<Backends> open(const ServiceFlags& service, int redis_connections) const {
@@ -67,7 +71,7 @@ struct ClusterFlags {
         store_options.ttl_grace = 2 * *parse_duration(service.task_ttl) + std::chrono::hours(1);
         return Backends{std::make_shared<tasks::redis::RedisTaskStore>(*client, store_options),
                         std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options),
-                        std::shared_ptr<storage::BlobStore>(std::move(blobs.value()))};
+                        std::shared_ptr<storage::BlobStore>(std::move(blobs.value())), *client};
     }
 };
 
@@ -75,6 +79,7 @@ struct GatewayCommand {
     std::string listen = "127.0.0.1:8080";
     ClusterFlags cluster;
     ServiceFlags service;
+    AccessFlags access;
     EngineFlags engine;  // only the input limits matter here
 
     int run() {
@@ -83,9 +88,18 @@ struct GatewayCommand {
         if (!endpoint) return report(endpoint.error());
         auto backends = cluster.open(service, service.max_connections + 4);
         if (!backends) return report(backends.error());
+        // Token buckets in Redis: a tenant's limit holds across all gateways together.
+        auto guard = access.build(endpoint->first, std::make_shared<http::ratelimit::RedisRateLimiter>(backends->redis));
+        if (!guard) return report(guard.error());
         Runtime runtime(service, engine);
+        runtime.set_access(*guard);
         if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs); !st)
             return report(st.error());
+        if (!access.metrics_listen.empty()) {
+            auto metrics_endpoint = parse_listen(access.metrics_listen);
+            if (!metrics_endpoint) return report(make_error(ErrorCode::kUsage, "--metrics-listen: " + metrics_endpoint.error().message));
+            if (Status st = runtime.start_metrics_http(*metrics_endpoint); !st) return report(st.error());
+        }
         runtime.mark_ready();
         obs::log_info("gateway_started", {{"listen", listen}, {"port", runtime.port()}, {"version", build::kVersion}});
         std::cerr << "facefuse: gateway on http://" << endpoint->first << ":" << runtime.port() << "\n";
@@ -100,15 +114,19 @@ struct WorkerCommand {
     int concurrency = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ClusterFlags cluster;
     ServiceFlags service;
+    PolicyFlags policy;
     EngineFlags engine;
 
     int run() {
         SignalWait signals;
         auto endpoint = parse_listen(listen);
         if (!endpoint) return report(endpoint.error());
+        auto content_policy = policy.build();
+        if (!content_policy) return report(content_policy.error());
         auto backends = cluster.open(service, concurrency * 2 + 4);
         if (!backends) return report(backends.error());
         Runtime runtime(service, engine);
+        runtime.set_content_policy(std::move(content_policy.value()));
         if (Status st = runtime.load_models(); !st) return report(st.error());
         runtime.start_workers(backends->store, backends->queue, backends->blobs, concurrency);
         if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs, true); !st)
@@ -130,6 +148,7 @@ void add_cluster_commands(CLI::App& app, CommandRun& run) {
     g->add_option("--listen", gateway->listen, "HOST:PORT to bind")->envname("FACEFUSE_LISTEN")->capture_default_str();
     gateway->cluster.add_to(*g);
     gateway->service.add_to(*g);
+    gateway->access.add_to(*g);
     gateway->engine.add_to(*g);
     g->callback([gateway, &run] { run = [gateway] { return gateway->run(); }; });
 
@@ -145,6 +164,7 @@ void add_cluster_commands(CLI::App& app, CommandRun& run) {
         ->capture_default_str();
     worker->cluster.add_to(*w);
     worker->service.add_to(*w);
+    worker->policy.add_to(*w);
     worker->engine.add_to(*w);
     w->callback([worker, &run] { run = [worker] { return worker->run(); }; });
 }

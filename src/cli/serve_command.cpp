@@ -8,10 +8,13 @@
 #include <thread>
 
 #include "build_info.hpp"
+#include "cli/access_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/duration.hpp"
 #include "cli/engine_flags.hpp"
+#include "cli/policy_flags.hpp"
 #include "cli/service_runtime.hpp"
+#include "http/ratelimit/memory_rate_limiter.hpp"
 #include "obs/log.hpp"
 #include "storage/fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_blob_store.hpp"
@@ -26,6 +29,8 @@ struct ServeCommand {
     int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::string blob_store = "sqlite";
     ServiceFlags service;
+    AccessFlags access;
+    PolicyFlags policy;
     EngineFlags engine;
 
     int run() {
@@ -33,6 +38,15 @@ struct ServeCommand {
 
         auto endpoint = parse_listen(listen);
         if (!endpoint) return report(endpoint.error());
+        // One process: the token buckets live in its memory.
+        auto guard = access.build(endpoint->first, std::make_shared<http::ratelimit::MemoryRateLimiter>());
+        if (!guard) return report(guard.error());
+        std::optional<std::pair<std::string, int>> metrics_endpoint;
+        if (!access.metrics_listen.empty()) {
+            auto parsed = parse_listen(access.metrics_listen);
+            if (!parsed) return report(make_error(ErrorCode::kUsage, "--metrics-listen: " + parsed.error().message));
+            metrics_endpoint = *parsed;
+        }
         std::error_code ec;
         std::filesystem::create_directories(data_dir, ec);
         if (ec) return report(make_error(ErrorCode::kOutputError, "--data-dir " + data_dir + ": " + ec.message()));
@@ -56,9 +70,18 @@ struct ServeCommand {
         }
 
         Runtime runtime(service, engine);
+        runtime.set_access(*guard);
+        auto content_policy = policy.build();
+        if (!content_policy) return report(content_policy.error());
+        runtime.set_content_policy(std::move(content_policy.value()));
         if (Status st = runtime.load_models(); !st) return report(st.error());
         if (workers > 0) runtime.start_workers(store, queue, blobs, workers);
         if (Status st = runtime.start_http(*endpoint, store, queue, blobs); !st) return report(st.error());
+        if (metrics_endpoint) {
+            if (Status st = runtime.start_metrics_http(*metrics_endpoint); !st) return report(st.error());
+            std::cerr << "facefuse: metrics on http://" << metrics_endpoint->first << ":" << runtime.metrics_port()
+                      << "/metrics\n";
+        }
         obs::log_info("serve_started", {{"listen", listen}, {"port", runtime.port()}, {"data_dir", data_dir},
                                         {"workers", workers}, {"version", build::kVersion}});
         std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
@@ -78,8 +101,11 @@ void add_serve_command(CLI::App& app, CommandRun& run) {
     CLI::App* c = app.add_subcommand("serve", "Run the HTTP API and workers in one process (embedded shape)");
     c->footer(
         "Example:\n"
-        "  facefuse serve --listen 127.0.0.1:8080 --data-dir ./facefuse-data\n"
+        "  facefuse serve --auth none        # local use: no tokens, loopback only\n"
         "  curl -F source=@me.jpg -F target=@you.jpg 'http://127.0.0.1:8080/v1/swaps?wait=10'\n"
+        "  facefuse serve --listen 0.0.0.0:8080 --jwt-secret-file /run/secrets/jwt --audit-log audit.jsonl\n"
+        "  curl -H \"Authorization: Bearer $TOKEN\" -F source=@me.jpg -F target=@you.jpg ...\n"
+        "Auth is on by default (--auth jwt): tokens carry sub, tenant and role (docs/security.md).\n"
         "State (SQLite task table and queue, uploaded and result images) lives in --data-dir;\n"
         "restarting with the same directory loses no task. SIGTERM drains and exits 0.");
     c->add_option("--listen", cmd->listen, "HOST:PORT to bind (port 0: any free port)")
@@ -99,6 +125,8 @@ void add_serve_command(CLI::App& app, CommandRun& run) {
         ->envname("FACEFUSE_BLOB_STORE")
         ->capture_default_str();
     cmd->service.add_to(*c);
+    cmd->access.add_to(*c);
+    cmd->policy.add_to(*c);
     cmd->engine.add_to(*c);
     c->callback([cmd, &run] { run = [cmd] { return cmd->run(); }; });
 }

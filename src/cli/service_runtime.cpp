@@ -95,6 +95,7 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared
     config.lease_for = *parse_duration(flags_.lease);
     config.drain_timeout = *parse_duration(flags_.drain_timeout);
     config.limits = engine_.limits;
+    config.policy = policy_;
     config.detector.detector_size = engine_.detector_size;
     config.detector.try_rotations = engine_.try_rotations;
     workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue), std::move(blobs), landmarker_, config);
@@ -113,6 +114,9 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
     http::ApiConfig api;
     api.max_wait_seconds = flags_.max_wait_seconds;
     api.ops_only = ops_only;
+    api.access = access_;
+    // Without auth, or on a worker's ops-only port, /metrics is as open as the rest.
+    api.metrics_public = ops_only || !access_ || !access_->auth_enabled();
     api.ready = [this] { return ready_.load() && !draining_.load(); };
     api.draining = [this] { return draining_.load(); };
     api.before_scrape = [this] {
@@ -129,6 +133,7 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
     server.max_body_bytes = 2 * engine_.limits.max_bytes + (1u << 20);
     server_ = std::make_unique<http::Server>(server, http::make_api(service_, api));
     if (Status st = server_->start(); !st) return st;
+    metrics_api_ = api;
 
     // Expiry sweeper: once a minute, and promptly on shutdown.
     sweeper_ = std::thread([this] {
@@ -143,10 +148,23 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
     return Status::Ok();
 }
 
+Status Runtime::start_metrics_http(const std::pair<std::string, int>& endpoint) {
+    http::ApiConfig api = metrics_api_;
+    api.ops_only = true;
+    api.metrics_public = true;
+    http::ServerConfig server;
+    server.host = endpoint.first;
+    server.port = endpoint.second;
+    server.max_connections = 16;  // Prometheus and probes, not clients
+    metrics_server_ = std::make_unique<http::Server>(server, http::make_api(service_, api));
+    return metrics_server_->start();
+}
+
 void Runtime::shutdown() {
     if (draining_.exchange(true)) return;
     sweeper_wake_.notify_all();
     if (server_) server_->stop();
+    if (metrics_server_) metrics_server_->stop();
     if (workers_) workers_->stop();
     if (sweeper_.joinable()) sweeper_.join();
 }

@@ -18,6 +18,8 @@
 
 #include "cli/engine_flags.hpp"
 #include "face/landmarker.hpp"
+#include "http/access.hpp"
+#include "http/api.hpp"
 #include "http/server.hpp"
 #include "storage/blob_store.hpp"
 #include "tasks/queue.hpp"
@@ -78,6 +80,15 @@ public:
     Status start_http(const std::pair<std::string, int>& endpoint, std::shared_ptr<tasks::TaskStore> store,
                       std::shared_ptr<tasks::TaskQueue> queue, std::shared_ptr<storage::BlobStore> blobs,
                       bool ops_only = false);
+    // Authentication, rate limits and audit for the API started by start_http (before it).
+    // Without: --auth none, no limits (the worker's ops-only endpoint).
+    void set_access(std::shared_ptr<const http::Access> access) { access_ = std::move(access); }
+    // Moderation, provenance and watermark for the workers started by start_workers (before it).
+    void set_content_policy(worker::ContentPolicy policy) { policy_ = std::move(policy); }
+    // A second endpoint with /healthz, /readyz and /metrics only, no token needed (after
+    // start_http): Prometheus scrapes it while the API port demands tokens.
+    Status start_metrics_http(const std::pair<std::string, int>& endpoint);
+    int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
     // For roles without models (the gateway): ready once its backends answered.
     void mark_ready() { ready_ = true; }
     int port() const { return server_ ? server_->port() : 0; }
@@ -93,6 +104,10 @@ private:
     std::unique_ptr<worker::WorkerPool> workers_;
     std::shared_ptr<tasks::TaskService> service_;
     std::unique_ptr<http::Server> server_;
+    std::unique_ptr<http::Server> metrics_server_;
+    std::shared_ptr<const http::Access> access_;
+    worker::ContentPolicy policy_;
+    http::ApiConfig metrics_api_;  // the API's settings, for the metrics endpoint
     std::atomic<bool> ready_{false};
     std::atomic<bool> draining_{false};
     std::thread sweeper_;

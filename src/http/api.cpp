@@ -97,29 +97,83 @@ HttpMetrics& metrics() {
 class Api {
 public:
     Api(std::shared_ptr<tasks::TaskService> service, ApiConfig config)
-        : service_(std::move(service)), config_(std::move(config)) {}
+        : service_(std::move(service)), config_(std::move(config)) {
+        if (!config_.access) {
+            config_.access = std::make_shared<const Access>(AccessConfig{});
+            config_.metrics_public = true;
+        }
+    }
 
-    std::optional<Response> precheck(const RequestHeader& header) {
+    // Everything decidable from the headers, before the body is read: the route, the caller
+    // (401), the role (403), the tenant's rate (429), the media type (415).
+    std::optional<Response> precheck(const RequestHeader& header, RequestContext& context) {
         const Target target = split_target(header.target());
         const Route route = match(target.path);
+        context.request_id = request_id(header);
         std::optional<Error> error;
+        std::chrono::seconds retry_after{0};
         const bool ops_route = route.name == "/healthz" || route.name == "/readyz" || route.name == "/metrics" ||
                                route.name == "/version";
+        const bool public_route = ops_route && (route.name != "/metrics" || config_.metrics_public);
         if (route.name == "unknown" || (config_.ops_only && !ops_route)) {
             error = make_error(ErrorCode::kNotFound, "no such endpoint: " + target.path + " (see /v1/capabilities)");
-        } else if (route.name == "/v1/swaps" && header.method() == bhttp::verb::post &&
-                   !multipart_boundary(header[bhttp::field::content_type])) {
+        } else if (!public_route) {
+            auto principal = access().authenticate(header, context);
+            if (!principal) {
+                error = principal.error();
+            } else {
+                context.principal = std::move(principal.value());
+                const auto action = action_for(route, header.method(), target);
+                if (Status st = access().authorize(header, context, action, object_of(route)); !st) {
+                    error = st.error();
+                } else if (route.name == "/v1/swaps" && header.method() == bhttp::verb::post) {
+                    if (auto denied = access().admit(header, context)) {
+                        error = denied->error;
+                        retry_after = denied->retry_after;
+                    }
+                }
+            }
+        }
+        if (!error && route.name == "/v1/swaps" && header.method() == bhttp::verb::post &&
+            !multipart_boundary(header[bhttp::field::content_type])) {
             error = make_error(ErrorCode::kUnsupportedMediaType,
                                "POST /v1/swaps takes multipart/form-data with parts source, target and "
                                "(optional) options");
         }
         if (!error) return std::nullopt;
-        const std::string rid = request_id(header);
-        Response r = error_response(*error, rid, header.version());
-        r.set("X-Request-Id", rid);
+        Response r = error_response(*error, context.request_id, header.version());
+        r.set("X-Request-Id", context.request_id);
+        if (retry_after.count() > 0) r.set(bhttp::field::retry_after, std::to_string(retry_after.count()));
+        if (error->code == ErrorCode::kUnauthenticated) r.set(bhttp::field::www_authenticate, "Bearer");
         metrics().requests.labels({route.name, std::string(header.method_string()), std::to_string(r.result_int())}).inc();
         return r;
     }
+
+    const Access& access() const { return *config_.access; }
+
+    // The RBAC action a route needs (the lane of a submit comes from ?priority= here; a
+    // `priority` form part is checked again once the body is read).
+    static auth::Action action_for(const Route& route, bhttp::verb method, const Target& target) {
+        using auth::Action;
+        if (route.name == "/metrics") return Action::kReadMetrics;
+        if (route.name == "/v1/capabilities") return Action::kReadCapabilities;
+        if (route.name == "/v1/swaps") return submit_action(query_param(target.query, "priority"));
+        if (route.name == "/v1/tasks") {
+            const std::string tenant = query_param(target.query, "tenant");
+            return tenant.empty() ? Action::kListTasks : Action::kListAllTenants;
+        }
+        if (route.name == "/v1/tasks/{id}/result") return Action::kReadResult;
+        if (route.name == "/v1/tasks/{id}" && method == bhttp::verb::delete_) return Action::kCancelTask;
+        return Action::kReadTask;
+    }
+
+    static auth::Action submit_action(std::string_view priority) {
+        if (priority == "vip") return auth::Action::kSubmitVip;
+        if (priority == "batch") return auth::Action::kSubmitBatch;
+        return auth::Action::kSubmit;
+    }
+
+    static std::string object_of(const Route& route) { return route.id.empty() ? route.name : "task/" + route.id; }
 
     // The client's X-Request-Id when it is a sane token, else a new one.
     static std::string request_id(const RequestHeader& header) {
@@ -127,13 +181,13 @@ public:
         return safe_token(incoming, 64) ? std::string(incoming) : tasks::new_task_id().substr(0, 16);
     }
 
-    std::optional<Response> handle(Request& req, Stream& stream) {
+    std::optional<Response> handle(Request& req, Stream& stream, RequestContext& context) {
         Stopwatch clock;
-        const std::string request_id = Api::request_id(req.base());
+        const std::string& request_id = context.request_id;
         const Target target = split_target(req.target());
         const Route route = match(target.path);
 
-        std::optional<Response> res = dispatch(req, route, target, request_id, stream);
+        std::optional<Response> res = dispatch(req, route, target, context, stream);
         const std::string code = res ? std::to_string(res->result_int()) : "200";
         metrics().requests.labels({route.name, std::string(req.method_string()), code}).inc();
         metrics().duration.labels({route.name}).observe(clock.elapsed_ms() / 1000);
@@ -143,9 +197,16 @@ public:
 
 private:
     std::optional<Response> dispatch(Request& req, const Route& route, const Target& target,
-                                     const std::string& rid, Stream& stream) {
+                                     RequestContext& context, Stream& stream) {
         const auto method = req.method();
         const unsigned v = req.version();
+        const std::string& rid = context.request_id;
+        // Public routes have no principal; every other route was authenticated in precheck.
+        const std::string tenant = context.principal ? context.principal->tenant : "";
+        // Audits what the caller did to which task, with the outcome.
+        auto audited = [&](std::string_view action, const Error* error) {
+            access().record(req.base(), context, action, object_of(route), error);
+        };
         auto fail = [&](const Error& e) { return error_response(e, rid, v); };
         auto wrong_method = [&] {
             return fail(make_error(ErrorCode::kUsage, std::string(req.method_string()) + " is not allowed on " + route.name));
@@ -168,7 +229,7 @@ private:
             return r;
         }
         if (route.name == "/v1/capabilities") return json_response(bhttp::status::ok, capabilities(), v);
-        if (route.name == "/v1/swaps") return method == bhttp::verb::post ? submit(req, target, rid) : wrong_method();
+        if (route.name == "/v1/swaps") return method == bhttp::verb::post ? submit(req, target, context) : wrong_method();
         if (route.name == "/v1/tasks") {
             if (method != bhttp::verb::get) return wrong_method();
             int limit = 20;
@@ -178,7 +239,12 @@ private:
             } catch (const std::exception&) {
                 return fail(make_error(ErrorCode::kUsage, "limit must be an integer 1..100"));
             }
-            auto page = service_->list(config_.tenant, limit, query_param(target.query, "cursor"));
+            // An admin may name another tenant (precheck allowed list_all_tenants for ?tenant=).
+            std::string whose = query_param(target.query, "tenant");
+            if (whose.empty()) whose = tenant;
+            if (!safe_token(whose, 64)) return fail(make_error(ErrorCode::kUsage, "tenant: 1-64 characters of A-Z a-z 0-9 - _ ."));
+            auto page = service_->list(whose, limit, query_param(target.query, "cursor"));
+            audited(whose == tenant ? "task.list" : "task.list_tenant", page ? nullptr : &page.error());
             if (!page) return fail(page.error());
             json items = json::array();
             for (const auto& t : page->tasks) items.push_back(task_json(t));
@@ -188,11 +254,13 @@ private:
         if (!safe_token(route.id, 64)) return fail(make_error(ErrorCode::kNotFound, "no such task"));
         if (route.name == "/v1/tasks/{id}") {
             if (method == bhttp::verb::get) {
-                auto t = service_->get(config_.tenant, route.id);
+                auto t = service_->get(tenant, route.id);
+                audited("task.read", t ? nullptr : &t.error());
                 return t ? json_response(bhttp::status::ok, task_json(*t), v) : fail(t.error());
             }
             if (method == bhttp::verb::delete_) {
-                auto t = service_->cancel(config_.tenant, route.id);
+                auto t = service_->cancel(tenant, route.id);
+                audited("task.cancel", t ? nullptr : &t.error());
                 if (t) obs::log_info("task_cancel", {{"task_id", route.id}, {"request_id", rid}, {"status", tasks::state_name(t->state)}});
                 return t ? json_response(bhttp::status::ok, task_json(*t), v) : fail(t.error());
             }
@@ -200,7 +268,8 @@ private:
         }
         if (route.name == "/v1/tasks/{id}/result") {
             if (method != bhttp::verb::get) return wrong_method();
-            auto blob = service_->result(config_.tenant, route.id);
+            auto blob = service_->result(tenant, route.id);
+            audited("task.result", blob ? nullptr : &blob.error());
             if (!blob) return fail(blob.error());
             Response r{bhttp::status::ok, v};
             r.set(bhttp::field::content_type, blob->content_type);
@@ -210,16 +279,21 @@ private:
         }
         if (route.name == "/v1/tasks/{id}/events") {
             if (method != bhttp::verb::get) return wrong_method();
-            auto first = service_->get(config_.tenant, route.id);
+            auto first = service_->get(tenant, route.id);
+            audited("task.events", first ? nullptr : &first.error());
             if (!first) return fail(first.error());
-            stream_events(route.id, rid, stream);
+            stream_events(tenant, route.id, rid, stream);
             return std::nullopt;
         }
         return fail(make_error(ErrorCode::kNotFound, "no such endpoint"));
     }
 
-    Response submit(Request& req, const Target& target, const std::string& rid) {
+    Response submit(Request& req, const Target& target, RequestContext& context) {
         const unsigned v = req.version();
+        const std::string& rid = context.request_id;
+        auto audited = [&](const Error* error, const std::string& task_id) {
+            access().record(req.base(), context, "task.submit", task_id.empty() ? "" : "task/" + task_id, error);
+        };
         if (config_.draining && config_.draining())
             return error_response(make_error(ErrorCode::kUnavailable, "server is shutting down: retry on another instance"), rid, v);
         const auto boundary = multipart_boundary(req[bhttp::field::content_type]);
@@ -227,7 +301,7 @@ private:
         if (!parts) return error_response(parts.error(), rid, v);
 
         tasks::SubmitRequest submit;
-        submit.tenant = config_.tenant;
+        submit.tenant = context.principal->tenant;
         submit.idempotency_key = std::string(req["Idempotency-Key"]);
         if (!submit.idempotency_key.empty() && !safe_token(submit.idempotency_key, 128))
             return error_response(make_error(ErrorCode::kUsage, "Idempotency-Key: 1-128 characters of A-Z a-z 0-9 - _ ."), rid, v);
@@ -243,11 +317,15 @@ private:
             const auto parsed = tasks::parse_priority(priority);
             if (!parsed) return error_response(make_error(ErrorCode::kUsage, "priority: vip, normal or batch"), rid, v);
             submit.priority = *parsed;
+            // The lane may have come from the form: the role must be allowed on it too.
+            if (Status st = access().authorize(req.base(), context, submit_action(priority), "/v1/swaps"); !st)
+                return error_response(st.error(), rid, v);
         }
         if (submit.target.empty() && std::none_of(parts->begin(), parts->end(), [](const Part& p) { return p.name == "target"; }))
             return error_response(make_error(ErrorCode::kUsage, "the form needs a 'target' image part"), rid, v);
 
         auto created = service_->submit(submit);
+        audited(created ? nullptr : &created.error(), created ? created->task.id : "");
         if (!created) return error_response(created.error(), rid, v);
         tasks::Task task = created->task;
         if (!created->replayed) {
@@ -286,7 +364,7 @@ private:
 
     // Server-sent events: one `state` event per change of status or progress, ending with the
     // terminal state. Polls the store, so it works whichever process runs the task.
-    void stream_events(const std::string& id, const std::string& rid, Stream& stream) {
+    void stream_events(const std::string& tenant, const std::string& id, const std::string& rid, Stream& stream) {
         std::string head =
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
             "Connection: close\r\nX-Request-Id: " + rid + "\r\n\r\n";
@@ -294,7 +372,7 @@ private:
         std::string last;
         auto last_write = std::chrono::steady_clock::now();
         while (!stream.stopping()) {
-            auto task = service_->get(config_.tenant, id);
+            auto task = service_->get(tenant, id);
             if (!task) {
                 stream.write("event: error\ndata: " + json{{"code", task.error().code_name()}}.dump() + "\n\n");
                 return;
@@ -350,8 +428,8 @@ private:
 
 Handlers make_api(std::shared_ptr<tasks::TaskService> service, ApiConfig config) {
     auto api = std::make_shared<Api>(std::move(service), std::move(config));
-    return Handlers{[api](const RequestHeader& h) { return api->precheck(h); },
-                    [api](Request& r, Stream& s) { return api->handle(r, s); }};
+    return Handlers{[api](const RequestHeader& h, RequestContext& c) { return api->precheck(h, c); },
+                    [api](Request& r, Stream& s, RequestContext& c) { return api->handle(r, s, c); }};
 }
 
 }  // namespace facefuse::http

@@ -10,17 +10,26 @@
 //   DELETE /v1/tasks/{id}           cancel
 //   GET    /v1/capabilities         processors, options, limits
 //   GET    /healthz /readyz /metrics /version
+//
+// Every /v1 route needs a bearer token when auth is on (access.hpp); the caller's tenant
+// scopes every task it names, and another tenant's task answers 404 like a missing one.
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "http/access.hpp"
 #include "http/server.hpp"
 #include "tasks/service.hpp"
 
 namespace facefuse::http {
 
 struct ApiConfig {
-    std::string tenant = "local";        // until authentication names one per request
+    // Authentication, RBAC, rate limits and audit (access.hpp). Null: --auth none with no
+    // limits and no audit.
+    std::shared_ptr<const Access> access;
+    // /metrics without a token (a separate --metrics-listen port, or auth off); otherwise it
+    // needs a role allowed read_metrics.
+    bool metrics_public = false;
     int max_wait_seconds = 30;           // cap of ?wait=
     std::function<bool()> ready;         // /readyz: models loaded and backends reachable
     std::function<void()> before_scrape; // refresh gauges (queue depth, busy workers)

@@ -65,11 +65,19 @@ struct Server::Impl {
         TimedSocket socket(raw, config.io_timeout);
         beast::flat_buffer buffer;
         beast::error_code ec;
+        std::string peer_ip;
+        if (auto peer = raw.remote_endpoint(ec); !ec) peer_ip = peer.address().to_string();
         while (!stopping) {
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
             parser.body_limit(config.max_body_bytes);
+            RequestContext context;
+            context.peer_ip = peer_ip;
+            // The whole header within header_timeout: per-read timeouts alone would let a client
+            // that sends a byte every few seconds hold this thread for ever.
+            socket.set_deadline(std::chrono::steady_clock::now() + config.header_timeout);
             bhttp::read_header(socket, buffer, parser, ec);
+            socket.clear_deadline();
             if (ec == bhttp::error::body_limit) {
                 // Beast checks Content-Length against the body limit as soon as the headers
                 // are complete: refuse before reading any of the body.
@@ -86,7 +94,7 @@ struct Server::Impl {
                 }
                 return;  // closed, timed out or garbage: drop the connection
             }
-            if (auto early = handlers.precheck(parser.get())) {
+            if (auto early = handlers.precheck(parser.get(), context)) {
                 early->keep_alive(false);  // the unread body makes the connection unusable
                 write(socket, *early);
                 linger_close(raw, socket);
@@ -103,7 +111,7 @@ struct Server::Impl {
             SocketStream stream(socket, stopping);
             std::optional<Response> response;
             try {
-                response = handlers.handle(request, stream);
+                response = handlers.handle(request, stream, context);
             } catch (const std::exception& e) {
                 obs::log_error("http_handler_exception", {{"error", e.what()}});
                 response = error_response(make_error(ErrorCode::kInternal, "internal error"), "");

@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 
 #include "common/result.hpp"
+#include "http/auth/principal.hpp"
 
 namespace facefuse::http {
 
@@ -33,6 +34,9 @@ struct ServerConfig {
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 130u << 20;  // two 64 MiB images and the form around them
     std::chrono::seconds io_timeout{30};      // per read or write
+    // A request's headers must arrive within this, however slowly they trickle (slowloris);
+    // also how long an idle keep-alive connection is kept.
+    std::chrono::seconds header_timeout{10};
 };
 
 // A long response written piece by piece (server-sent events).
@@ -43,12 +47,21 @@ public:
     virtual bool stopping() const = 0;               // the server is shutting down
 };
 
+// What one request carries from precheck to handle, besides the request itself: the server
+// fills peer_ip; precheck may settle the caller's identity once, before the body is read.
+struct RequestContext {
+    std::string peer_ip;                       // the TCP peer ("" if unknown)
+    std::string request_id;                    // set by precheck
+    std::optional<auth::Principal> principal;  // set by precheck once authenticated
+};
+
 struct Handlers {
-    // Called after the headers are read, before the body: may answer at once (404, 413, 415).
-    std::function<std::optional<Response>(const RequestHeader&)> precheck;
+    // Called after the headers are read, before the body: may answer at once (401, 404, 413,
+    // 415, 429) so a refused upload is never read.
+    std::function<std::optional<Response>(const RequestHeader&, RequestContext&)> precheck;
     // Answers a full request. Returns nullopt when it streamed the response itself through
     // `stream` (the connection is closed afterwards).
-    std::function<std::optional<Response>(Request&, Stream& stream)> handle;
+    std::function<std::optional<Response>(Request&, Stream& stream, RequestContext&)> handle;
 };
 
 class Server {

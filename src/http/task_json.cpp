@@ -41,6 +41,11 @@ nlohmann::json task_json(const tasks::Task& t) {
         {"error", nullptr},
     };
     if (t.error) out["error"] = {{"code", t.error->code}, {"message", t.error->message}};
+    // The content policy's decision, when one ran: {"verdict","score","threshold"}.
+    if (!t.moderation.empty()) {
+        auto decision = nlohmann::json::parse(t.moderation, nullptr, false);
+        if (!decision.is_discarded()) out["moderation"] = std::move(decision);
+    }
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
+#include <optional>
 
 namespace facefuse::http {
 
@@ -25,6 +26,10 @@ public:
         : socket_(socket), timeout_(timeout) {}
 
     void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+    // An absolute limit on top of the per-call timeout, for a whole exchange (a request's
+    // headers): no call runs past it.
+    void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+    void clear_deadline() { deadline_.reset(); }
 
     template <typename Buffers>
     std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
@@ -65,7 +70,8 @@ private:
         ec = {};
         if (count == 0) return 0;
         const int fd = socket_.native_handle();
-        const auto deadline = std::chrono::steady_clock::now() + timeout_;
+        auto deadline = std::chrono::steady_clock::now() + timeout_;
+        if (deadline_ && *deadline_ < deadline) deadline = *deadline_;
         while (true) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) {
@@ -95,6 +101,7 @@ private:
     }
 
     boost::asio::ip::tcp::socket& socket_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
     std::chrono::milliseconds timeout_;
 };
 

@@ -45,6 +45,7 @@ struct Task {
     std::string source_key, target_key;        // blob keys of the inputs
     std::string result_key;                    // set when succeeded
     std::string result_content_type;           // e.g. "image/png"
+    std::string moderation;                    // the content policy's decision as JSON; "" if none ran
     std::string idempotency_key;               // empty when the client sent none
     std::string request_hash;                  // sha256 of the request, for idempotency checks
     double progress = 0;                       // 0..1

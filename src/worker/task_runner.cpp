@@ -12,6 +12,7 @@
 #include "fusion/pipeline.hpp"
 #include "image/decode.hpp"
 #include "image/encode.hpp"
+#include "image/watermark.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "worker/slot.hpp"
@@ -36,6 +37,7 @@ bool is_permanent(ErrorCode code) {
         case ErrorCode::kNoFaceInTarget:
         case ErrorCode::kFaceNotFound:
         case ErrorCode::kNotFound:
+        case ErrorCode::kContentRejected:
             return true;
         default:
             return false;
@@ -53,6 +55,8 @@ struct Metrics {
         "facefuse_task_queue_wait_seconds", "Time from submit to a worker starting the task");
     obs::Family<obs::Histogram>& process = obs::Registry::global().histogram(
         "facefuse_task_process_seconds", "Time per processing stage", {"stage"});
+    obs::Family<obs::Counter>& moderation = obs::Registry::global().counter(
+        "facefuse_moderation_decisions_total", "Content policy decisions on task inputs", {"verdict"});
 };
 
 Metrics& metrics() {
@@ -154,19 +158,14 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (!options) return fail(options.error());
     std::vector<std::uint8_t> result;
     image::ImageFormat format = options->output_format;
-    if (options->processors == std::vector<std::string>{"noop"}) {
-        // `noop` copies the target: its bytes become the result as they are, so it measures
-        // the service (queue, store, blobs, HTTP), not image codecs.
-        auto target_bytes = blobs_->get(task.target_key);
-        if (!target_bytes) return fail(target_bytes.error());
-        format = image::sniff_format(*target_bytes).value_or(format);
-        result = std::move(target_bytes.value());
-    } else {
-        fusion::SwapJob job;
-        job.options = options->swap;
-        job.processors = options->processors;
-        auto target_bytes = blobs_->get(task.target_key);
-        if (!target_bytes) return fail(target_bytes.error());
+    const bool is_noop = options->processors == std::vector<std::string>{"noop"};
+    const bool moderated = config_.policy.classifier && config_.policy.moderation != fusion::moderation::ModerationMode::kOff;
+
+    auto target_bytes = blobs_->get(task.target_key);
+    if (!target_bytes) return fail(target_bytes.error());
+    // Decoded only when something looks at pixels: `noop` without moderation never decodes.
+    fusion::SwapJob job;
+    if (!is_noop || moderated) {
         auto target = image::decode_image(*target_bytes, config_.limits, "target");
         if (!target) return fail(target.error());
         job.target = std::move(target.value());
@@ -178,6 +177,31 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             job.source = std::move(source.value());
         }
         metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
+    }
+    if (moderated) {
+        // Before any processing: a rejected input is never swapped, and is not kept.
+        auto decision = fusion::moderation::moderate(config_.policy.classifier.get(), config_.policy.moderation,
+                                                     config_.policy.moderation_threshold,
+                                                     {&job.target, job.source.empty() ? nullptr : &job.source});
+        if (!decision) return fail(decision.error());
+        metrics().moderation.labels({decision->verdict}).inc();
+        (void)store_->transition(id, {TaskState::kRunning}, [&](Task& t) { t.moderation = decision->to_json(); });
+        obs::log_info("task_moderated", {{"task_id", id}, {"verdict", decision->verdict}, {"score", decision->score}});
+        metrics().process.labels({"moderation"}).observe(clock.lap_ms() / 1000);
+        if (decision->rejected()) {
+            for (const std::string* key : {&task.target_key, &task.source_key})
+                if (!key->empty()) (void)blobs_->remove(*key);
+            return fail(fusion::moderation::rejection_error(*decision));
+        }
+    }
+    if (is_noop) {
+        // `noop` copies the target: its bytes become the result as they are, so it measures
+        // the service (queue, store, blobs, HTTP), not image codecs. Not a swap: no marker.
+        format = image::sniff_format(*target_bytes).value_or(format);
+        result = std::move(target_bytes.value());
+    } else {
+        job.options = options->swap;
+        job.processors = options->processors;
         (void)store_->set_progress(id, 0.2);
         if (auto stop = should_stop()) return stop_or_fail(*stop);
 
@@ -195,9 +219,15 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         (void)store_->set_progress(id, 0.8);
         if (auto stop = should_stop()) return stop_or_fail(*stop);
 
+        if (!config_.policy.watermark.empty()) image::draw_visible_watermark(*output, config_.policy.watermark);
         auto encoded = image::encode_image(*output, {format, options->output_quality});
         if (!encoded) return fail(encoded.error());
         result = std::move(encoded.value());
+        // Provenance: the result says in its metadata that it is AI-generated.
+        if (!config_.policy.provenance_text.empty()) {
+            if (Status marked = image::add_provenance_marker(result, format, config_.policy.provenance_text); !marked)
+                return fail(marked.error());
+        }
     }
     // Deterministic key: a second run of this task overwrites the same object.
     const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(format));

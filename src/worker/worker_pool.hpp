@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "face/detector.hpp"
+#include "fusion/moderation/content_classifier.hpp"
+#include "fusion/moderation/moderation.hpp"
+#include "image/provenance.hpp"
 #include "face/landmarker.hpp"
 #include "image/decode.hpp"
 #include "storage/blob_store.hpp"
@@ -29,6 +32,19 @@
 #include "tasks/store.hpp"
 
 namespace facefuse::worker {
+
+// What happens to inputs and results besides processing (docs/content-policy.md).
+struct ContentPolicy {
+    // Moderation before any processing. A null classifier or mode off: nothing runs and the
+    // task records no decision.
+    std::shared_ptr<const fusion::moderation::ContentClassifier> classifier;
+    fusion::moderation::ModerationMode moderation = fusion::moderation::ModerationMode::kOff;
+    float moderation_threshold = fusion::moderation::kDefaultThreshold;
+    // Provenance: the "AI-generated" marker in every result's metadata (empty text: none),
+    // and an optional visible watermark.
+    std::string provenance_text = std::string(image::kDefaultProvenanceText);
+    std::string watermark;
+};
 
 struct WorkerConfig {
     std::string worker_id;  // unique per process; default host:pid
@@ -41,6 +57,7 @@ struct WorkerConfig {
     std::chrono::milliseconds drain_timeout{20'000};  // stop(): time for in-flight tasks
     image::DecodeLimits limits;
     face::DetectorOptions detector;
+    ContentPolicy policy;
 };
 
 class WorkerPool {

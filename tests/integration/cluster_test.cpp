@@ -2,12 +2,17 @@
 // two workers as processes on loopback. Tasks survive a worker's kill -9, Redis and S3 outages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <cmath>
+#include <fstream>
 #include <future>
 #include <map>
 #include <sstream>
 
 #include "integration/serve_fixture.hpp"
 #include "support/redis_server.hpp"
+#include "support/jwt_tokens.hpp"
 #include "support/s3_server.hpp"
 
 namespace facefuse::test {
@@ -22,6 +27,8 @@ public:
         std::vector<std::string> argv = {facefuse_binary().string(), role, "--listen",
                                          "127.0.0.1:" + std::to_string(port_), "--redis", redis.url(),
                                          "--s3-endpoint", s3.endpoint(), "--s3-bucket", S3Server::kBucket};
+        if (role == "gateway" && std::find(extra.begin(), extra.end(), "--auth") == extra.end())
+            argv.insert(argv.end(), {"--auth", "none"});
         argv.insert(argv.end(), extra.begin(), extra.end());
         process_ = BackgroundProcess(argv, logs / (role + "-" + std::to_string(port_) + ".log"),
                                      {std::string("AWS_ACCESS_KEY_ID=") + S3Server::kAccessKey,
@@ -162,6 +169,50 @@ TEST_F(ClusterTest, S3DownMeansRetriesThenSuccess) {
         EXPECT_EQ(task["status"], "succeeded") << task.dump();
         EXPECT_GE(task["attempts"].get<int>(), 1);
     }
+}
+
+// The cluster shape with auth on: two gateways sharing Redis wall tenants off from each other
+// and hold one tenant's rate limit in total, whichever gateway a request reaches.
+TEST_F(ClusterTest, TenantsAreWalledOffAndRateLimitsHoldAcrossGateways) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    const auto secret = dir / "jwt.secret";
+    std::ofstream(secret) << kTestJwtSecret;
+    const std::vector<std::string> auth = {"--auth", "jwt", "--jwt-secret-file", secret.string(), "--jwt-issuer",
+                                           kTestJwtIssuer, "--jwt-audience", kTestJwtAudience, "--rate-limit", "1:10"};
+    Role g1("gateway", redis, s3, dir.path(), auth);
+    Role g2("gateway", redis, s3, dir.path(), auth);
+    Role worker("worker", redis, s3, dir.path(), {"--concurrency", "1"});
+    auto as = [](const std::string& tenant) {
+        TokenClaims c;
+        c.tenant = tenant;
+        return std::vector<std::string>{bearer(make_hs256_token(c))};
+    };
+
+    const HttpResponse created = http_post_form(g1.url("/v1/swaps?wait=60"), noop_form(), as("acme"));
+    ASSERT_EQ(created.status, 200) << created.body;
+    const std::string id = json_of(created)["id"];
+    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id), as("acme")).status, 200);
+    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id + "/result"), as("acme")).status, 200);
+    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id), as("globex")).status, 404);
+    EXPECT_EQ(http_get(g1.url("/v1/tasks/" + id + "/result"), as("globex")).status, 404);
+    EXPECT_EQ(http_request("DELETE", g2.url("/v1/tasks/" + id), nullptr, nullptr, as("globex")).status, 404);
+
+    // Tenant "burst": 30 submits alternating between the gateways, as fast as they go.
+    int accepted = 0, limited = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 30; ++i) {
+        const HttpResponse r = http_post_form((i % 2 ? g2 : g1).url("/v1/swaps"), noop_form(), as("burst"));
+        if (r.status == 202) ++accepted;
+        if (r.status == 429) {
+            ++limited;
+            EXPECT_FALSE(r.header("retry-after").empty());
+        }
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Burst 10, then 1 per second: per gateway alone it would have been up to 20.
+    EXPECT_GE(accepted, 10);
+    EXPECT_LE(accepted, 10 + static_cast<int>(std::ceil(elapsed)) + 1) << "in " << elapsed << " s";
+    EXPECT_EQ(accepted + limited, 30);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -26,6 +27,9 @@ public:
         port_ = free_port();
         std::vector<std::string> argv = {facefuse_binary().string(), "serve", "--listen",
                                          "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir_.string()};
+        // Tests of the API's behaviour run without tokens (on loopback, as a developer would);
+        // tests of authentication pass their own --auth.
+        if (std::find(extra_.begin(), extra_.end(), "--auth") == extra_.end()) argv.insert(argv.end(), {"--auth", "none"});
         argv.insert(argv.end(), extra_.begin(), extra_.end());
         process_ = BackgroundProcess(argv, data_dir_.parent_path() / ("serve-" + std::to_string(port_) + ".log"));
         ASSERT_TRUE(wait_ready()) << "facefuse serve did not become ready:\n" << process_.log();
@@ -52,6 +56,7 @@ public:
     void kill9() { process_.kill(); }
 
     std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    int port() const { return port_; }
     std::string log() const { return process_.log(); }
     BackgroundProcess& process() { return process_; }
 

@@ -40,6 +40,7 @@ HashFields encode_task(const Task& t) {
         {"target_key", t.target_key},
         {"result_key", t.result_key},
         {"result_content_type", t.result_content_type},
+        {"moderation", t.moderation},
         {"idempotency_key", t.idempotency_key},
         {"request_hash", t.request_hash},
         {"progress", number(t.progress)},
@@ -82,6 +83,7 @@ Result<Task> decode_task(const std::vector<std::string>& flat) {
     t.target_key = m["target_key"];
     t.result_key = m["result_key"];
     t.result_content_type = m["result_content_type"];
+    t.moderation = m["moderation"];
     t.idempotency_key = m["idempotency_key"];
     t.request_hash = m["request_hash"];
     t.cancel_requested = m["cancel_requested"] == "1";

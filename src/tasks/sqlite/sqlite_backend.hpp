@@ -5,7 +5,7 @@
 // idempotency keys and the dead letters. Keeping them in one database means a create and its
 // idempotency key, or an expiry and the queue rows it leaves behind, commit together.
 //
-// Schema (version 1, kept in PRAGMA user_version; see sqlite_schema.cpp):
+// Schema (version 2, kept in PRAGMA user_version; see sqlite_schema.cpp; v2 added tasks.moderation):
 //   tasks             one row per Task, every field (options_json, error code and message, the
 //                     five timestamps). Index (tenant, created_at_ms DESC, id DESC) serves list()
 //                     and its cursor; index expires_at_ms serves expire().

@@ -24,7 +24,7 @@
 namespace facefuse::tasks {
 namespace {
 
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 // Enough for the HTTP threads' polls and the workers' reads to rarely wait for each other.
 constexpr int kReaderConnections = 4;
 
@@ -124,8 +124,17 @@ Status migrate(SqliteConn& conn) {
                               std::to_string(kSchemaVersion) +
                               "); run a newer facefuse or use another file");
     if (current == kSchemaVersion) return Status::Ok();
-    if (Status created = conn.exec(kSchemaV1, "create the schema"); !created.ok()) return created;
-    return conn.exec("PRAGMA user_version=1", "record the schema version");
+    if (current < 1) {
+        if (Status created = conn.exec(kSchemaV1, "create the schema"); !created.ok()) return created;
+    }
+    if (current < 2) {
+        // v2: the content policy's decision on each task.
+        if (Status added = conn.exec("ALTER TABLE tasks ADD COLUMN moderation TEXT NOT NULL DEFAULT ''",
+                                     "add the moderation column");
+            !added.ok())
+            return added;
+    }
+    return conn.exec("PRAGMA user_version=2", "record the schema version");
 }
 
 }  // namespace

@@ -21,12 +21,12 @@
 namespace facefuse::tasks {
 namespace {
 
-// Column order = bind order (?1..?23) = read order (0..22).
+// Column order = bind order (?1..?24) = read order (0..23).
 constexpr const char* kColumns =
     "id, tenant, kind, priority, state, attempts, max_attempts, options_json, source_key, "
     "target_key, result_key, result_content_type, idempotency_key, request_hash, progress, "
     "cancel_requested, error_code, error_message, created_at_ms, updated_at_ms, started_at_ms, "
-    "finished_at_ms, expires_at_ms";
+    "finished_at_ms, expires_at_ms, moderation";
 
 const std::string& select_sql() {
     static const std::string sql = std::string("SELECT ") + kColumns + " FROM tasks ";
@@ -37,7 +37,7 @@ const std::string& insert_sql() {
     static const std::string sql =
         std::string("INSERT INTO tasks (") + kColumns +
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19, ?20, ?21, ?22, ?23)";
+        "?18, ?19, ?20, ?21, ?22, ?23, ?24)";
     return sql;
 }
 
@@ -46,7 +46,8 @@ constexpr const char* kUpdateSql =
     "max_attempts = ?7, options_json = ?8, source_key = ?9, target_key = ?10, result_key = ?11, "
     "result_content_type = ?12, idempotency_key = ?13, request_hash = ?14, progress = ?15, "
     "cancel_requested = ?16, error_code = ?17, error_message = ?18, created_at_ms = ?19, "
-    "updated_at_ms = ?20, started_at_ms = ?21, finished_at_ms = ?22, expires_at_ms = ?23 "
+    "updated_at_ms = ?20, started_at_ms = ?21, finished_at_ms = ?22, expires_at_ms = ?23, "
+    "moderation = ?24 "
     "WHERE id = ?1";
 
 void bind_task(Stmt& stmt, const Task& task) {
@@ -70,7 +71,8 @@ void bind_task(Stmt& stmt, const Task& task) {
         .bind(20, task.updated_at_ms)
         .bind(21, task.started_at_ms)
         .bind(22, task.finished_at_ms)
-        .bind(23, task.expires_at_ms);
+        .bind(23, task.expires_at_ms)
+        .bind(24, task.moderation);
     if (task.error) {
         stmt.bind(17, task.error->code).bind(18, task.error->message);
     } else {
@@ -108,6 +110,7 @@ Result<Task> read_task(const Stmt& stmt) {
     task.started_at_ms = stmt.int_at(20);
     task.finished_at_ms = stmt.int_at(21);
     task.expires_at_ms = stmt.int_at(22);
+    task.moderation = stmt.text_at(23);
     return task;
 }
 

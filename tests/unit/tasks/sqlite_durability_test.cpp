@@ -42,8 +42,19 @@ std::string raw_pragma(const std::string& path, const std::string& pragma) {
 TEST_F(DurabilityTest, CreatesWalDatabaseWithSchemaVersion) {
     ASSERT_NE(open(), nullptr);
     EXPECT_EQ(raw_pragma(db_path(), "PRAGMA journal_mode"), "wal");
-    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "1");
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "2");
     ASSERT_NE(open(), nullptr) << "reopening an existing database";
+}
+
+// A version-1 file (before the moderation column) is brought to version 2 in place.
+TEST_F(DurabilityTest, MigratesAVersionOneDatabase) {
+    ASSERT_NE(open(), nullptr);
+    raw_exec(db_path(), "ALTER TABLE tasks DROP COLUMN moderation; PRAGMA user_version = 1");
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "1");
+    auto db = open_sqlite(db_path());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "2");
+    EXPECT_EQ(raw_pragma(db_path(), "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'moderation'"), "1");
 }
 
 TEST_F(DurabilityTest, RefusesNewerSchemaAndNonDatabases) {
