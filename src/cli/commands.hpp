@@ -16,5 +16,6 @@ void add_contact_sheet_command(CLI::App& app, CommandRun& run);
 void add_serve_command(CLI::App& app, CommandRun& run);
 void add_loadgen_command(CLI::App& app, CommandRun& run);
 void add_cluster_commands(CLI::App& app, CommandRun& run);  // gateway, worker
+void add_token_command(CLI::App& app, CommandRun& run);
 
 }  // namespace facefuse::cli

@@ -58,6 +58,7 @@ struct Budget {
 struct ClientTally {
     long sent = 0, accepted = 0, rejected = 0;
     std::vector<double> submit_ms;
+    std::vector<double> rejected_ms;
     std::map<std::string, long> errors;
 };
 
@@ -80,6 +81,7 @@ void run_client(Connection& connection, Budget& budget, ClientTally& tally,
                 ++tally.errors["accepted without a task id"];
         } else if (reply.status == 429) {
             ++tally.rejected;
+            tally.rejected_ms.push_back(reply.ms);
         } else {
             ++tally.errors[std::to_string(reply.status)];
         }
@@ -97,6 +99,7 @@ struct LoadgenCommand {
     bool json = false;
     int server_pid = 0;
     std::string drain_timeout = "60s";
+    std::string token_file;
     bool requests_given = false, duration_given = false;
 
     int run() const {
@@ -129,6 +132,13 @@ struct LoadgenCommand {
                                      "--server-pid " + std::to_string(server_pid) +
                                          ": no such process (or /proc/PID/status unreadable)"));
 
+        std::string token;
+        if (!token_file.empty()) {
+            auto bytes = read_file(token_file, "--token-file");
+            if (!bytes) return report(bytes.error());
+            token = *bytes;
+            while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+        }
         init_curl();
         {
             // Fail once, clearly, rather than with thousands of connection errors.
@@ -151,12 +161,12 @@ struct LoadgenCommand {
         const std::string options = nlohmann::json{{"processors", {processor}}}.dump();
         std::vector<std::unique_ptr<Connection>> connections;
         for (int i = 0; i < clients; ++i) {
-            connections.push_back(std::make_unique<Connection>(*base, kSubmitTimeoutMs));
+            connections.push_back(std::make_unique<Connection>(*base, kSubmitTimeoutMs, token));
             connections.back()->set_form(source_bytes, *target_bytes, options);
         }
         std::unique_ptr<ResultTracker> tracker;
         if (wait_results)
-            tracker = std::make_unique<ResultTracker>(*base, kPollers, kPollInterval, kPollWindow);
+            tracker = std::make_unique<ResultTracker>(*base, kPollers, kPollInterval, kPollWindow, token);
 
         std::vector<ClientTally> tallies(static_cast<size_t>(clients));
         const auto start = Clock::now();
@@ -182,6 +192,7 @@ struct LoadgenCommand {
             s.accepted += t.accepted;
             s.rejected += t.rejected;
             s.submit_ms.insert(s.submit_ms.end(), t.submit_ms.begin(), t.submit_ms.end());
+            s.rejected_ms.insert(s.rejected_ms.end(), t.rejected_ms.begin(), t.rejected_ms.end());
             for (const auto& [key, count] : t.errors) s.errors[key] += count;
         }
         if (tracker) {
@@ -246,6 +257,9 @@ void add_loadgen_command(CLI::App& app, CommandRun& run) {
                   "print this process's peak and current RSS (VmHWM, VmRSS)")
         ->check(CLI::PositiveNumber);
     c->add_flag("--json", cmd->json, "print the summary as JSON");
+    c->add_option("--token-file", cmd->token_file,
+                  "file holding a bearer token (JWT) sent with every request, for servers with --auth jwt")
+        ->envname("FACEFUSE_LOADGEN_TOKEN_FILE");
     c->callback([cmd, requests, duration, &run] {
         cmd->requests_given = requests->count() > 0;
         cmd->duration_given = duration->count() > 0;

@@ -68,7 +68,7 @@ void init_curl() {
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-Connection::Connection(std::string base_url, long timeout_ms)
+Connection::Connection(std::string base_url, long timeout_ms, const std::string& bearer_token)
     : curl_(curl_easy_init()), base_(std::move(base_url)) {
     curl_easy_setopt(curl_, CURLOPT_NOPROXY, "*");  // never via a proxy: see the header
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http");
@@ -82,6 +82,7 @@ Connection::Connection(std::string base_url, long timeout_ms)
     // Without this, curl sends "Expect: 100-continue" for large bodies and waits up to a
     // second for the interim answer: that wait would be measured as submit latency.
     headers_ = curl_slist_append(headers_, "Expect:");
+    if (!bearer_token.empty()) headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + bearer_token).c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
 }
 

@@ -30,7 +30,8 @@ struct Reply {
 // Not thread-safe: one per thread.
 class Connection {
   public:
-    Connection(std::string base_url, long timeout_ms);
+    // `bearer_token`: sent as `Authorization: Bearer ...` on every request when not empty.
+    Connection(std::string base_url, long timeout_ms, const std::string& bearer_token = {});
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -77,7 +77,12 @@ void print_text(const Summary& s) {
     std::printf(")\n");
     std::printf("  requests sent       %ld (stopped by %s)\n", s.sent, s.stopped_by.c_str());
     std::printf("  accepted            %ld (202/200)\n", s.accepted);
-    std::printf("  rejected (429)      %ld\n", s.rejected);
+    std::printf("  rejected (429)      %ld", s.rejected);
+    if (!s.rejected_ms.empty()) {
+        const Percentiles r = percentiles(s.rejected_ms);
+        std::printf(" (answered in p50 %.2f ms, p99 %.2f ms, max %.2f ms)", r.p50, r.p99, r.max);
+    }
+    std::printf("\n");
     std::printf("  errors              %ld%s%s%s\n", total(s.errors), s.errors.empty() ? "" : " (",
                 list(s.errors).c_str(), s.errors.empty() ? "" : ")");
     std::printf("  elapsed             %.2f s\n", s.elapsed_s);
@@ -121,6 +126,7 @@ void print_json(const Summary& s) {
         {"sent", s.sent},
         {"accepted", s.accepted},
         {"rejected_429", s.rejected},
+        {"rejected_ms_p99", percentiles(s.rejected_ms).p99},
         {"errors", total(s.errors)},
         {"errors_by_code", s.errors},
         {"elapsed_s", s.elapsed_s},

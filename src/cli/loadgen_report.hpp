@@ -27,6 +27,7 @@ struct Summary {
     std::map<std::string, long> errors;     // HTTP code or curl message -> count
     double elapsed_s = 0;                   // first submit to the last answer
     std::vector<double> submit_ms;          // accepted submits only
+    std::vector<double> rejected_ms;        // 429 answers
     std::optional<TrackerResults> results;  // with --wait-results
     double results_elapsed_s = 0;           // first submit to the last task seen finished
     int poll_interval_ms = 0;

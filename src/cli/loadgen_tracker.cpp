@@ -24,8 +24,8 @@ long long epoch_ms(const nlohmann::json& value) {
 }  // namespace
 
 ResultTracker::ResultTracker(std::string base_url, int pollers, std::chrono::milliseconds interval,
-                             size_t window)
-    : base_(std::move(base_url)), interval_(interval), window_(window) {
+                             size_t window, std::string bearer_token)
+    : base_(std::move(base_url)), bearer_token_(std::move(bearer_token)), interval_(interval), window_(window) {
     for (int i = 0; i < pollers; ++i) threads_.emplace_back([this] { poll_loop(); });
 }
 
@@ -57,7 +57,7 @@ TrackerResults ResultTracker::finish(Clock::time_point deadline) {
 }
 
 void ResultTracker::poll_loop() {
-    Connection connection(base_, 5000);
+    Connection connection(base_, 5000, bearer_token_);
     std::unique_lock lock(mutex_);
     while (true) {
         const auto now = Clock::now();

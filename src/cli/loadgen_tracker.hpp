@@ -36,7 +36,7 @@ struct TrackerResults {
 class ResultTracker {
   public:
     ResultTracker(std::string base_url, int pollers, std::chrono::milliseconds interval,
-                  size_t window);
+                  size_t window, std::string bearer_token = {});
     ~ResultTracker();
     ResultTracker(const ResultTracker&) = delete;
     ResultTracker& operator=(const ResultTracker&) = delete;
@@ -62,6 +62,7 @@ class ResultTracker {
     void settle(std::uint64_t seq, long status, const std::string& body, const std::string& error);
 
     std::string base_;
+    std::string bearer_token_;
     std::chrono::milliseconds interval_;
     size_t window_;
     std::mutex mutex_;

@@ -253,6 +253,25 @@ TEST_F(ServeSecurityTest, InsecureConfigurationsAreRefusedWithAMessage) {
     EXPECT_EQ(on_cli.exit_code, 2);
 }
 
+// `facefuse token` signs what the server accepts, with the tenant and role asked for.
+TEST_F(ServeSecurityTest, TokenCommandMakesTokensTheServerAccepts) {
+    ServeProcess serve(dir / "data", auth_args({"--workers", "0"}));
+    auto made = run_facefuse({"token", "--jwt-secret-file", secret_file().string(), "--sub", "bob", "--tenant",
+                              "initech", "--role", "admin", "--iss", kTestJwtIssuer, "--aud", kTestJwtAudience});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    std::string token = made.out;
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+    EXPECT_EQ(http_get(serve.url("/metrics"), {bearer(token)}).status, 200);  // admin only
+    // Without the issuer the server requires, the token is refused.
+    auto no_iss = run_facefuse({"token", "--jwt-secret-file", secret_file().string(), "--sub", "bob", "--tenant",
+                                "initech"});
+    ASSERT_EQ(no_iss.exit_code, 0) << no_iss.err;
+    std::string plain = no_iss.out.substr(0, no_iss.out.find('\n'));
+    EXPECT_EQ(http_get(serve.url("/v1/tasks"), {bearer(plain)}).status, 401);
+    EXPECT_EQ(run_facefuse({"token", "--jwt-secret-file", secret_file().string(), "--sub", "b", "--tenant", "t",
+                            "--role", "root"}).exit_code, 2);
+}
+
 // Uploads built to hurt: refused from their headers, cheaply, while others are served.
 TEST_F(ServeSecurityTest, HostileUploadsAreRefusedAndOthersKeepBeingServed) {
     ServeProcess serve(dir / "data", {"--workers", "1"});
