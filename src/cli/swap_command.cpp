@@ -8,6 +8,7 @@
 #include "common/stopwatch.hpp"
 #include "fusion/pipeline.hpp"
 #include "image/encode.hpp"
+#include "image/provenance.hpp"
 
 namespace facefuse::cli {
 namespace {
@@ -16,6 +17,7 @@ struct SwapCommand {
     std::string source, target, output;
     int quality = 90;
     bool quiet = false;
+    bool no_provenance = false;
     EngineFlags engine;
     SwapFlags swap;
 
@@ -42,7 +44,9 @@ struct SwapCommand {
         if (!result) return report(result.error());
         clock.lap_ms();
 
-        if (Status st = image::save_image(*result, output, quality); !st) return report(st.error());
+        // The output says in its metadata that it is AI-generated (docs/content-policy.md).
+        const std::string_view marker = no_provenance ? std::string_view() : image::kDefaultProvenanceText;
+        if (Status st = image::save_image(*result, output, quality, marker); !st) return report(st.error());
         timings.encode_ms = clock.lap_ms();
         if (!quiet) {
             std::cerr << "facefuse: wrote " << output << " (" << result->cols << "x" << result->rows
@@ -79,6 +83,8 @@ void add_swap_command(CLI::App& app, CommandRun& run) {
         ->check(CLI::Range(0, 100))
         ->capture_default_str();
     c->add_flag("-q,--quiet", cmd->quiet, "print nothing on success");
+    c->add_flag("--no-provenance", cmd->no_provenance,
+                "do not mark the output as AI-generated in its metadata (XMP + comment)");
     cmd->engine.add_to(*c);
     cmd->swap.add_to(*c);
     c->callback([cmd, &run] { run = [cmd] { return cmd->run(); }; });

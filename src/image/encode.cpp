@@ -1,5 +1,7 @@
 #include "image/encode.hpp"
 
+#include "image/provenance.hpp"
+
 #include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
@@ -58,11 +60,15 @@ Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeO
     return out;
 }
 
-Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality) {
+Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality,
+                  std::string_view provenance) {
     Result<ImageFormat> format = format_from_extension(path);
     if (!format.ok()) return format.error();
     Result<std::vector<std::uint8_t>> bytes = encode_image(bgr, {*format, quality});
     if (!bytes.ok()) return bytes.error();
+    if (!provenance.empty()) {
+        if (Status marked = add_provenance_marker(*bytes, *format, provenance); !marked) return marked;
+    }
     return write_file(path, *bytes);
 }
 

@@ -27,8 +27,9 @@ Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeO
 // saying that the directory does not exist.
 Status write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
 
-// format_from_extension + encode_image + write_file. Errors: theirs (kUsage for an unknown
-// extension, before anything is written).
-Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality);
+// format_from_extension + encode_image (+ add_provenance_marker when `provenance` is not empty)
+// + write_file. Errors: theirs (kUsage for an unknown extension, before anything is written).
+Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality,
+                  std::string_view provenance = {});
 
 }  // namespace facefuse::image

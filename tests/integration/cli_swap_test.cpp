@@ -2,6 +2,10 @@
 // selection honoured. Outputs are PNG so that "unchanged" can mean bit-for-bit.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
+#include "image/provenance.hpp"
 #include "integration/cli_fixture.hpp"
 
 namespace facefuse::test {
@@ -180,6 +184,39 @@ TEST(SwapQualityTest, OptionsChangeTheResult) {
     EXPECT_LT(mean_abs_diff(target, padded, all), mean_abs_diff(target, full, all));
     const cv::Mat shaped = run({"--shape-degree", "1"});
     EXPECT_GT(mean_abs_diff(full, shaped, all), 0.0);
+}
+
+std::string read_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The output says it is AI-generated (XMP + comment), unless --no-provenance.
+TEST(SwapProvenanceTest, OutputCarriesTheMarkerByDefault) {
+    const TempDir dir;
+    for (const char* ext : {"png", "jpg"}) {
+        const auto output = dir / (std::string("out.") + ext);
+        const CommandResult r = facefuse({"swap", "-q", "--source", face("man_luciano_codait.png").string(), "--target",
+                                          face("chris_pratt_2018.jpg").string(), "--output", output.string()});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const std::string bytes = read_bytes(output);
+        const std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
+        auto marker = image::read_provenance_marker(data, std::string(ext) == "png" ? image::ImageFormat::kPng
+                                                                                     : image::ImageFormat::kJpeg);
+        ASSERT_TRUE(marker.ok()) << ext << ": " << marker.error().message;
+        EXPECT_EQ(*marker, image::kDefaultProvenanceText);
+    }
+    const auto plain = dir / "plain.png";
+    ASSERT_EQ(facefuse({"swap", "-q", "--no-provenance", "--source", face("man_luciano_codait.png").string(),
+                        "--target", face("chris_pratt_2018.jpg").string(), "--output", plain.string()})
+                  .exit_code,
+              0);
+    const std::string bytes = read_bytes(plain);
+    EXPECT_EQ(image::read_provenance_marker(std::vector<std::uint8_t>(bytes.begin(), bytes.end()),
+                                            image::ImageFormat::kPng)
+                  .error()
+                  .code,
+              ErrorCode::kNotFound);
 }
 
 }  // namespace
