@@ -39,6 +39,11 @@ void AccessFlags::add_to(CLI::App& c) {
     c.add_option("--rate-limit-admin", rate_limit_admin, "the same for role admin")
         ->envname("FACEFUSE_RATE_LIMIT_ADMIN")
         ->capture_default_str();
+    c.add_option("--tenant-queue-quota", tenant_queue_quota,
+                 "tasks one tenant may have queued at once before its submits get 429 quota_exceeded (0: none)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
+        ->envname("FACEFUSE_TENANT_QUEUE_QUOTA")
+        ->capture_default_str();
     c.add_option("--rate-limits-file", rate_limits_file, "JSON file of per-tenant overrides (docs/security.md)")
         ->envname("FACEFUSE_RATE_LIMITS_FILE");
     c.add_option("--audit-log", audit_log, "audit stream of JSON lines: a file, or - for stdout (default: none)")
@@ -113,11 +118,11 @@ Result<std::shared_ptr<const http::Access>> AccessFlags::build(
         *slot = *parsed;
     }
     if (!rate_limits_file.empty()) {
-        auto policy = http::ratelimit::load_rate_policy(rate_limits_file, roles);
+        auto policy = http::ratelimit::load_rate_policy(rate_limits_file, roles, tenant_queue_quota);
         if (!policy) return policy.error();
         config.policy = std::move(policy.value());
     } else {
-        config.policy = http::ratelimit::RatePolicy(roles);
+        config.policy = http::ratelimit::RatePolicy(roles, tenant_queue_quota);
     }
     config.limiter = std::move(limiter);
 

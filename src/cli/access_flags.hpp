@@ -29,6 +29,7 @@ struct AccessFlags {
     std::string rate_limit_vip = "100:200";
     std::string rate_limit_admin = "50:100";
     std::string rate_limits_file;            // per-tenant overrides
+    std::int64_t tenant_queue_quota = 10000; // queued tasks per tenant (0: none)
     std::string audit_log;                   // "" off, "-" stdout, else a file
     std::vector<std::string> trusted_proxies;
     std::string metrics_listen;              // "" : /metrics on --listen (admin token when auth is on)

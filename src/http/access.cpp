@@ -19,7 +19,14 @@ obs::Family<obs::Counter>& denials() {
 Access::Access(AccessConfig config) : config_(std::move(config)) {}
 
 std::string Access::client_ip(const RequestHeader& header, const RequestContext& context) const {
-    return audit::client_ip(context.peer_ip, header["X-Forwarded-For"], config_.trusted_proxies);
+    // Proxies append to the last X-Forwarded-For; several headers are one list (RFC 9110 5.3).
+    std::string forwarded;
+    const auto [first, last] = header.equal_range("X-Forwarded-For");
+    for (auto it = first; it != last; ++it) {
+        if (!forwarded.empty()) forwarded += ", ";
+        forwarded.append(it->value().data(), it->value().size());
+    }
+    return audit::client_ip(context.peer_ip, forwarded, config_.trusted_proxies);
 }
 
 void Access::record(const RequestHeader& header, const RequestContext& context, std::string_view action,

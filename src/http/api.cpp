@@ -302,6 +302,7 @@ private:
 
         tasks::SubmitRequest submit;
         submit.tenant = context.principal->tenant;
+        submit.max_queued = access().max_queued_for(submit.tenant);
         submit.idempotency_key = std::string(req["Idempotency-Key"]);
         if (!submit.idempotency_key.empty() && !safe_token(submit.idempotency_key, 128))
             return error_response(make_error(ErrorCode::kUsage, "Idempotency-Key: 1-128 characters of A-Z a-z 0-9 - _ ."), rid, v);

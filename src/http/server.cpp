@@ -46,7 +46,9 @@ Response error_response(const Error& error, const std::string& request_id, unsig
         {"error", {{"code", error.code_name()}, {"message", error.message}, {"request_id", request_id}}}};
     res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // The two "try again later" codes say when: overload (429) and a backend outage (503).
-    if (error.code == ErrorCode::kQueueFull || error.code == ErrorCode::kUnavailable) res.set(bhttp::field::retry_after, "1");
+    if (error.code == ErrorCode::kQueueFull || error.code == ErrorCode::kUnavailable ||
+        error.code == ErrorCode::kQuotaExceeded)
+        res.set(bhttp::field::retry_after, "1");
     res.prepare_payload();
     return res;
 }

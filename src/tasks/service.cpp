@@ -80,6 +80,15 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
         source_format = *checked;
     }
 
+    if (request.max_queued > 0) {
+        auto queued = store_->count_queued(request.tenant);
+        if (!queued) return queued.error();
+        if (*queued >= request.max_queued)
+            return make_error(ErrorCode::kQuotaExceeded,
+                              "tenant '" + request.tenant + "' has " + std::to_string(*queued) +
+                                  " tasks queued, its quota: wait for some to finish, or ask for a larger quota");
+    }
+
     const std::string canonical = fusion::to_json(*options);
     const std::int64_t now = config_.now_ms();
     Task task;

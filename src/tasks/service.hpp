@@ -37,6 +37,9 @@ struct SubmitRequest {
     std::vector<std::uint8_t> source;  // may be empty when no processor needs one
     std::vector<std::uint8_t> target;
     std::string options_json;          // may be empty
+    // Per-tenant quota: tasks the tenant may have queued at once (0: none). Checked before the
+    // inputs are stored; a burst of concurrent submits may overshoot it by a few.
+    std::int64_t max_queued = 0;
 };
 
 struct ResultBlob {
@@ -51,7 +54,7 @@ public:
 
     // Validates, stores inputs, creates and enqueues. Errors: kUsage (options), kEmptyInput,
     // kUnsupportedFormat, kImageTooLarge, kInvalidImage (header), kIdempotencyConflict,
-    // kQueueFull, kUnavailable. A replayed idempotent request returns the first task.
+    // kQuotaExceeded, kQueueFull, kUnavailable. A replayed idempotent request returns the first task.
     Result<Created> submit(const SubmitRequest& request);
 
     // kNotFound for a missing or another tenant's task; kGone once expired.

@@ -61,6 +61,10 @@ public:
     // Deletes records whose expires_at_ms <= now_ms, at most `max`; returns them (their blobs
     // are the caller's to delete).
     virtual Result<std::vector<Task>> expire(std::int64_t now_ms, int max) = 0;
+
+    // How many of the tenant's tasks are queued (waiting, not running), for per-tenant quotas.
+    // Tasks past their expiry may or may not be counted until expire() has removed them.
+    virtual Result<std::int64_t> count_queued(const std::string& tenant) = 0;
 };
 
 }  // namespace facefuse::tasks

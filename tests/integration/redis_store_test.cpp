@@ -395,5 +395,27 @@ TEST_F(RedisStoreTest, RedisDownIsUnavailableQuicklyAndRecovers) {
     EXPECT_TRUE(store_->get("acme", after.id).ok());
 }
 
+// The per-tenant quota counts a tenant's queued tasks only, following every transition, and
+// a task that expired while queued stops counting.
+TEST_F(RedisStoreTest, CountQueuedFollowsTheStateOfTheTenantsTasks) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) ids.push_back(create(sample("acme")).id);
+    create(sample("globex"));
+    EXPECT_EQ(*store_->count_queued("acme"), 3);
+    EXPECT_EQ(*store_->count_queued("globex"), 1);
+    EXPECT_EQ(*store_->count_queued("nobody"), 0);
+    ASSERT_TRUE(start(ids[0]));
+    ASSERT_TRUE(store_->transition(ids[1], {TaskState::kQueued}, [](Task& t) { t.state = TaskState::kCancelled; }).ok());
+    EXPECT_EQ(*store_->count_queued("acme"), 1);
+    ASSERT_TRUE(store_->transition(ids[0], {TaskState::kRunning}, [](Task& t) { t.state = TaskState::kQueued; }).ok());
+    EXPECT_EQ(*store_->count_queued("acme"), 2);
+    EXPECT_GT(pttl("facefuse:queued:acme"), 3'600'000) << "the set expires with its tasks";
+
+    Task stale = sample("initech");
+    stale.expires_at_ms = unix_now_ms() - 1;  // already past its expiry
+    create(stale);
+    EXPECT_EQ(*store_->count_queued("initech"), 0);
+}
+
 }  // namespace
 }  // namespace facefuse::tasks::redis

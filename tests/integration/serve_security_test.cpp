@@ -186,6 +186,23 @@ TEST_F(ServeSecurityTest, RateLimitPerTenantAnswers429WithRetryAfter) {
     EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form(), {bearer(token("user", "globex"))}).status, 202);
 }
 
+TEST_F(ServeSecurityTest, QueuedTaskQuotaPerTenantAnswers429) {
+    ServeProcess serve(dir / "data", auth_args({"--workers", "0", "--tenant-queue-quota", "2"}));
+    const std::vector<std::string> acme = {bearer(token("user", "acme"))};
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form(), acme).status, 202) << i;
+    const HttpResponse over = http_post_form(serve.url("/v1/swaps"), noop_form(), acme);
+    EXPECT_EQ(over.status, 429) << over.body;
+    EXPECT_EQ(json_of(over)["error"]["code"], "quota_exceeded");
+    EXPECT_FALSE(over.header("retry-after").empty());
+    // Another tenant has its own quota; cancelling frees a place.
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form(), {bearer(token("user", "globex"))}).status, 202);
+    const auto list = json_of(http_get(serve.url("/v1/tasks"), acme));
+    ASSERT_EQ(list["tasks"].size(), 2u);
+    const std::string first = list["tasks"][0]["id"];
+    EXPECT_EQ(http_request("DELETE", serve.url("/v1/tasks/" + first), nullptr, nullptr, acme).status, 200);
+    EXPECT_EQ(http_post_form(serve.url("/v1/swaps"), noop_form(), acme).status, 202);
+}
+
 TEST_F(ServeSecurityTest, AuditRecordsEveryActionAndNoSecrets) {
     ServeProcess serve(dir / "data", auth_args({"--workers", "1"}));
     const std::string user = token("user");

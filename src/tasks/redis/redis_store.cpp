@@ -97,6 +97,10 @@ std::string RedisTaskStore::idempotency_key(const std::string& tenant,
     return options_.key_prefix + ":idem:" + tenant + ":" + sha256_hex(key);
 }
 
+std::string RedisTaskStore::queued_key(const std::string& tenant) const {
+    return options_.key_prefix + ":queued:" + tenant;
+}
+
 std::string RedisTaskStore::expiry_key() const {
     return options_.key_prefix + ":expiry";
 }
@@ -132,7 +136,7 @@ Result<Created> RedisTaskStore::create(const Task& input, std::int64_t key_expir
     }
     auto r = client_->eval(store_scripts::create(),
                            {task_key(task.id), tenant_key(task.tenant), expiry_key(),
-                            idempotency_key(task.tenant, task.idempotency_key)},
+                            idempotency_key(task.tenant, task.idempotency_key), queued_key(task.tenant)},
                            args);
     if (!r) return r.error();
     const std::string outcome = r->elements.empty() ? "" : r->elements[0].str;
@@ -217,7 +221,7 @@ Result<Task> RedisTaskStore::transition(const std::string& id, std::vector<TaskS
             args.push_back(value);
         }
         auto w = client_->eval(store_scripts::write_if_unchanged(),
-                               {task_key(id), tenant_key(next.tenant), expiry_key()}, args);
+                               {task_key(id), tenant_key(next.tenant), expiry_key(), queued_key(next.tenant)}, args);
         if (!w) return w.error();
         if (w->as_int() == 1) return next;
         // Someone wrote the record since we read it: read again and re-apply the change.
@@ -303,6 +307,17 @@ Result<std::vector<Task>> RedisTaskStore::expire(std::int64_t now_ms, int max) {
         out.push_back(std::move(stub));
     }
     return out;
+}
+
+Result<std::int64_t> RedisTaskStore::count_queued(const std::string& tenant) {
+    // Entries scored at or before now belong to tasks that expired while queued: drop them,
+    // then count what is left.
+    const std::string key = queued_key(tenant);
+    auto dropped = client_->command({"ZREMRANGEBYSCORE", key, "-inf", std::to_string(unix_now_ms())});
+    if (!dropped) return dropped.error();
+    auto count = client_->command({"ZCARD", key});
+    if (!count) return count.error();
+    return count->as_int();
 }
 
 }  // namespace facefuse::tasks::redis

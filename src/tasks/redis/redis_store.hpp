@@ -16,6 +16,8 @@
 //     and tenant when its key's TTL (expires_at_ms + ttl_grace) removed it first.
 //   - request_cancel() leaves a finished task as it is and returns it.
 //   - list(): kUsage for limit < 1 or a cursor it did not make; pages hold at most 1000 tasks.
+//   - count_queued() counts <prefix>:queued:<tenant>, a sorted set that create() and every
+//     transition keep in step with the record's state (scored by expires_at_ms).
 //   - Needs one Redis node (the Lua scripts touch several keys; no Redis Cluster).
 #include <chrono>
 #include <memory>
@@ -51,6 +53,7 @@ class RedisTaskStore final : public TaskStore {
     Result<Task> request_cancel(const std::string& tenant, const std::string& id) override;
     Result<Page> list(const std::string& tenant, int limit, const std::string& cursor) override;
     Result<std::vector<Task>> expire(std::int64_t now_ms, int max) override;
+    Result<std::int64_t> count_queued(const std::string& tenant) override;
 
     // The Redis key of a task's record (for tests and operators).
     std::string task_key(const std::string& id) const;
@@ -59,6 +62,7 @@ class RedisTaskStore final : public TaskStore {
     std::string tenant_key(const std::string& tenant) const;
     std::string idempotency_key(const std::string& tenant, const std::string& key) const;
     std::string expiry_key() const;
+    std::string queued_key(const std::string& tenant) const;
     std::int64_t key_ttl_end(const Task& task) const;
 
     std::shared_ptr<RedisClient> client_;

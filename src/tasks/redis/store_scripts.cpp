@@ -29,7 +29,7 @@ LuaScript make(const char* body) {
 
 }  // namespace
 
-// KEYS: task, tenant index, expiry set, idempotency key.
+// KEYS: task, tenant index, expiry set, idempotency key, tenant's queued set.
 // ARGV: id, request_hash, idempotency TTL ms ("0": no key), now_ms, expires_at_ms, key TTL end
 //       (expires_at + grace), created_at_ms, task key prefix, expiry member, field pairs...
 // Returns {"created"}, {"replay", id}, {"conflict", id} or {"exists"} (an id collision).
@@ -56,12 +56,17 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 extend(KEYS[2], ARGV[6], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[9])
+if redis.call('HGET', KEYS[1], 'state') == 'queued' then
+  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+  extend(KEYS[5], ARGV[6], ARGV[4])
+end
 return {'created'}
 )lua");
     return script;
 }
 
-// KEYS: task, tenant index, expiry set.
+// KEYS: task, tenant index, expiry set, tenant's queued set (scored by expires_at_ms, so a
+//       task that expired while queued stops counting without anyone removing it).
 // ARGV: expected rev, key TTL end, expires_at_ms, now_ms, expiry member, n, n fields to delete,
 //       field pairs...
 // Returns 1 (written) or 0 (the record changed since it was read, or is gone: read again).
@@ -76,6 +81,13 @@ redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
 extend(KEYS[2], ARGV[2], ARGV[4])
+local id = redis.call('HGET', KEYS[1], 'id')
+if redis.call('HGET', KEYS[1], 'state') == 'queued' then
+  redis.call('ZADD', KEYS[4], ARGV[3], id)
+  extend(KEYS[4], ARGV[2], ARGV[4])
+else
+  redis.call('ZREM', KEYS[4], id)
+end
 return 1
 )lua");
     return script;

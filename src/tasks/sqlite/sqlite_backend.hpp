@@ -151,6 +151,7 @@ class SqliteTaskStore final : public TaskStore {
     // tasks' idempotency keys, queue rows and dead letters, and up to `max` idempotency keys
     // past their own expiry.
     Result<std::vector<Task>> expire(std::int64_t now_ms, int max) override;
+    Result<std::int64_t> count_queued(const std::string& tenant) override;
 
   private:
     std::shared_ptr<SqliteDatabase> db_;

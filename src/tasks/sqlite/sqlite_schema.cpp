@@ -128,9 +128,12 @@ Status migrate(SqliteConn& conn) {
         if (Status created = conn.exec(kSchemaV1, "create the schema"); !created.ok()) return created;
     }
     if (current < 2) {
-        // v2: the content policy's decision on each task.
-        if (Status added = conn.exec("ALTER TABLE tasks ADD COLUMN moderation TEXT NOT NULL DEFAULT ''",
-                                     "add the moderation column");
+        // v2: the content policy's decision on each task, and an index for per-tenant quotas
+        // on queued tasks (partial: only queued rows, so it stays small).
+        if (Status added = conn.exec("ALTER TABLE tasks ADD COLUMN moderation TEXT NOT NULL DEFAULT '';"
+                                     "CREATE INDEX IF NOT EXISTS tasks_queued_by_tenant ON tasks (tenant) "
+                                     "WHERE state = 'queued';",
+                                     "add the moderation column and the quota index");
             !added.ok())
             return added;
     }

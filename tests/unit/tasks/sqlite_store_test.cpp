@@ -329,5 +329,26 @@ TEST_F(StoreTest, ExpireDeletesAndReturnsExpiredTasksOldestFirst) {
     EXPECT_TRUE(store.get("acme", forever.id).ok());
 }
 
+// The per-tenant quota counts a tenant's queued tasks only, following every transition.
+TEST_F(StoreTest, CountQueuedFollowsTheStateOfTheTenantsTasks) {
+    SqliteTaskStore store(open());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        Task t = make_task("acme");
+        ASSERT_TRUE(store.create(t, kStartMs + 1000).ok());
+        ids.push_back(t.id);
+    }
+    ASSERT_TRUE(store.create(make_task("globex"), kStartMs + 1000).ok());
+    EXPECT_EQ(*store.count_queued("acme"), 3);
+    EXPECT_EQ(*store.count_queued("globex"), 1);
+    EXPECT_EQ(*store.count_queued("nobody"), 0);
+    ASSERT_TRUE(store.transition(ids[0], {TaskState::kQueued}, [](Task& t) { t.state = TaskState::kRunning; }).ok());
+    ASSERT_TRUE(store.transition(ids[1], {TaskState::kQueued}, [](Task& t) { t.state = TaskState::kCancelled; }).ok());
+    EXPECT_EQ(*store.count_queued("acme"), 1);
+    // A retry puts a task back in the queue: it counts again.
+    ASSERT_TRUE(store.transition(ids[0], {TaskState::kRunning}, [](Task& t) { t.state = TaskState::kQueued; }).ok());
+    EXPECT_EQ(*store.count_queued("acme"), 2);
+}
+
 }  // namespace
 }  // namespace facefuse::tasks::testing
