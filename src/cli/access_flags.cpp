@@ -124,7 +124,13 @@ Result<std::shared_ptr<const http::Access>> AccessFlags::build(
     } else {
         config.policy = http::ratelimit::RatePolicy(roles, tenant_queue_quota);
     }
-    config.limiter = std::move(limiter);
+    // --auth none is one trusted local caller (tenant `local`): per-tenant limits and quotas
+    // would only throttle the developer; --queue-max still bounds the queue.
+    if (auth == "none") {
+        config.policy = http::ratelimit::RatePolicy(roles, 0);
+    } else {
+        config.limiter = std::move(limiter);
+    }
 
     auto proxies = http::audit::TrustedProxies::parse(trusted_proxies);
     if (!proxies) return make_error(ErrorCode::kUsage, "--trusted-proxy: " + proxies.error().message);

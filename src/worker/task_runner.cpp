@@ -79,17 +79,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     };
     auto abandoned = [&] { return slot.lease_lost.load() || releasing_.load(); };
 
-    auto found = store_->get("", id);
-    if (!found) {
-        // Gone (expired or deleted): nothing to do. Unreachable store: try again later.
-        if (found.error().code == ErrorCode::kNotFound) (void)queue_->ack(lease);
-        else (void)queue_->retry(lease, unix_now_ms() + config_.backoff_base.count());
-        return;
-    }
-    if (tasks::is_terminal(found->state)) {  // e.g. cancelled while queued
-        (void)queue_->ack(lease);
-        return;
-    }
+    // One compare-and-set both reads and claims the task (no separate read first).
     auto running = store_->transition(id, {TaskState::kQueued, TaskState::kRunning}, [&](Task& t) {
         t.state = TaskState::kRunning;
         t.attempts += 1;
@@ -97,7 +87,11 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         t.progress = 0;
     });
     if (!running) {
-        if (running.error().code == ErrorCode::kConflict) (void)queue_->ack(lease);
+        const ErrorCode code = running.error().code;
+        // Finished already (e.g. cancelled while queued) or gone (expired): nothing to do.
+        // Store unreachable: try again later.
+        if (code == ErrorCode::kConflict || code == ErrorCode::kNotFound) (void)queue_->ack(lease);
+        else (void)queue_->retry(lease, unix_now_ms() + config_.backoff_base.count());
         return;
     }
     Task task = running.value();

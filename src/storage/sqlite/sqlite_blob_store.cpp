@@ -76,7 +76,7 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
         // put of 80 KB is 2 writes instead of 20. WAL: readers do not block the writer nor it
         // them. NORMAL: see the header. journal_size_limit trims the log after a burst.
         const char* setup = writer ? "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                     "PRAGMA journal_size_limit=67108864;"
+                                     "PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0;"
                                    : "PRAGMA synchronous=NORMAL;";
         if (int rc = sqlite3_exec(conn->db, setup, nullptr, nullptr, nullptr); rc != SQLITE_OK)
             return sqlite_failure(rc, conn->db, file, "configure it");
@@ -104,6 +104,11 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
     auto writer = connect(true);
     if (!writer) return writer.error();
     store->writer_ = std::move(writer.value());
+    // Checkpoints run in the background, not inside a put (wal_checkpointer.hpp).
+    auto checkpointer = WalCheckpointer::start(file);
+    if (!checkpointer) return checkpointer.error();
+    store->checkpointer_ = std::move(checkpointer.value());
+    store->checkpointer_->watch(store->writer_->db, 256);  // 256 x 64 KiB: 16 MiB of log
     for (int i = 0; i < std::max(1, reader_connections); ++i) {
         auto reader = connect(false);
         if (!reader) return reader.error();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "storage/blob_store.hpp"
+#include "storage/sqlite/wal_checkpointer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -60,6 +61,7 @@ class SqliteBlobStore final : public BlobStore {
     std::filesystem::path path_;
     std::unique_ptr<Conn> writer_;
     std::vector<std::unique_ptr<Conn>> readers_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // declared last: stops first
     std::atomic<unsigned> next_reader_{0};
 };
 

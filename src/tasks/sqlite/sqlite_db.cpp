@@ -187,6 +187,11 @@ SqliteDatabase::SqliteDatabase(sqlite3* db, std::string path, SqliteOptions opti
     : conn_(db, std::move(path)),
       now_ms_(options.now_ms ? std::move(options.now_ms) : system_now_ms) {}
 
+void SqliteDatabase::set_checkpointer(std::unique_ptr<storage::WalCheckpointer> checkpointer) {
+    checkpointer_ = std::move(checkpointer);
+    checkpointer_->watch(conn_.handle(), 1000);  // the default autocheckpoint size: 4 MiB
+}
+
 void SqliteDatabase::add_reader(sqlite3* db) { readers_.push_back(std::make_unique<Reader>(db, conn_.path())); }
 
 std::uint64_t SqliteDatabase::work_generation() {

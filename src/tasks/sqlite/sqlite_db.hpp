@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "storage/sqlite/wal_checkpointer.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
 
 namespace facefuse::tasks {
@@ -115,6 +116,9 @@ class SqliteDatabase {
     // Adds a connection (opened by the caller) that read() spreads over. Called before the
     // database is shared between threads.
     void add_reader(sqlite3* db);
+    // Hands checkpoints to a background thread (storage/sqlite/wal_checkpointer.hpp); the
+    // writer's own automatic checkpoints must be off.
+    void set_checkpointer(std::unique_ptr<storage::WalCheckpointer> checkpointer);
 
     std::int64_t now_ms() const { return now_ms_(); }
     const std::string& path() const { return conn_.path(); }
@@ -158,6 +162,7 @@ class SqliteDatabase {
     std::mutex mu_;  // guards conn_
     std::vector<std::unique_ptr<Reader>> readers_;
     std::atomic<unsigned> next_reader_{0};
+    std::unique_ptr<storage::WalCheckpointer> checkpointer_;  // after the connections: stops first
 
     std::mutex work_mu_;
     std::condition_variable work_cv_;

@@ -171,6 +171,13 @@ Result<std::shared_ptr<SqliteDatabase>> open_sqlite(const std::string& path,
     // Reader connections (see sqlite_db.hpp), opened once the file is in WAL mode and has its
     // tables. An in-memory database is private to its connection: it gets none.
     if (path != ":memory:" && !path.empty()) {
+        // Checkpoints in the background, not inside some request's commit.
+        if (Status off = db->on_writer("configure", [](SqliteConn& conn) { return conn.exec("PRAGMA wal_autocheckpoint=0", "configure"); });
+            !off.ok())
+            return off.error();
+        auto checkpointer = storage::WalCheckpointer::start(path);
+        if (!checkpointer) return checkpointer.error();
+        db->set_checkpointer(std::move(checkpointer.value()));
         for (int i = 0; i < kReaderConnections; ++i) {
             sqlite3* reader = nullptr;
             const int opened = sqlite3_open_v2(path.c_str(), &reader,

@@ -1,0 +1,69 @@
+#include "storage/sqlite/wal_checkpointer.hpp"
+
+#include <pthread.h>
+
+namespace facefuse::storage {
+
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::filesystem::path& file,
+                                                                std::chrono::milliseconds interval) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        Error error = make_error(ErrorCode::kUnavailable, "cannot open " + file.string() + " for checkpoints: " +
+                                                              (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+        sqlite3_close_v2(db);
+        return error;
+    }
+    sqlite3_busy_timeout(db, 1000);
+    return std::make_unique<WalCheckpointer>(Token{}, db, interval);
+}
+
+WalCheckpointer::WalCheckpointer(Token, sqlite3* db, std::chrono::milliseconds interval)
+    : db_(db), interval_(interval), thread_([this] { run(); }) {}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard lock(mu_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    sqlite3_close_v2(db_);
+}
+
+void WalCheckpointer::watch(sqlite3* writer, int wake_pages) {
+    {
+        std::lock_guard lock(mu_);
+        wake_pages_ = wake_pages;
+    }
+    sqlite3_wal_hook(writer, &WalCheckpointer::on_wal_commit, this);
+}
+
+int WalCheckpointer::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+    auto* checkpointer = static_cast<WalCheckpointer*>(self);
+    {
+        std::lock_guard lock(checkpointer->mu_);
+        if (pages < checkpointer->wake_pages_ || checkpointer->due_) return SQLITE_OK;
+        checkpointer->due_ = true;
+    }
+    checkpointer->wake_.notify_one();
+    return SQLITE_OK;
+}
+
+void WalCheckpointer::run() {
+    pthread_setname_np(pthread_self(), "ff-checkpoint");
+    std::unique_lock lock(mu_);
+    while (true) {
+        wake_.wait_for(lock, interval_, [this] { return stop_ || due_; });
+        const bool last = stop_;
+        due_ = false;
+        lock.unlock();
+        // PASSIVE: copies what no reader still needs, never waits for or blocks anyone. A
+        // failure (busy, I/O) is left for the next round; the log only grows meanwhile.
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        lock.lock();
+        if (last) return;
+    }
+}
+
+}  // namespace facefuse::storage
