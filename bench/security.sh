@@ -3,9 +3,9 @@
 #
 #   1. overhead: noop submits at 32 clients, `serve --auth none` against `serve --auth jwt`
 #      with rate limits (set high enough never to refuse) and an audit log to a file;
-#   2. a 10x overload burst: the tenant's limit is LIMIT submits/s, 32 clients send as fast
-#      as they can for BURST_SECONDS; prints how fast the 429s are answered (p50/p99) and the
-#      server's memory before and after.
+#   2. a 10x overload burst: the tenant's limit is LIMIT submits/s, 32 clients offer 10 x LIMIT
+#      submits/s on a fixed schedule for BURST_SECONDS; prints how fast the 429s are answered
+#      (p50/p99) and the server's memory before and after.
 #
 #   bench/security.sh
 #
@@ -80,10 +80,10 @@ stop_server
 echo "audit lines written: $(wc -l < "$work/audit.jsonl")"
 
 echo
-echo "== 2. overload: limit $limit/s (burst $limit), 32 clients for ${burst_seconds}s =="
+echo "== 2. overload: limit $limit/s (burst $limit), 32 clients offering $((10 * limit))/s for ${burst_seconds}s =="
 start_server burst --workers 0 --queue-max 100000 --jwt-secret-file "$work/jwt.secret" \
   --rate-limit "$limit:$limit" --audit-log "$work/audit-burst.jsonl"
 echo "server memory before: $(grep -E 'VmRSS' /proc/$server_pid/status | tr -s ' ')"
-loadgen --duration "${burst_seconds}s" --token-file "$work/token"
+loadgen --duration "${burst_seconds}s" --rate "$((10 * limit))" --token-file "$work/token"
 echo "server memory after:  $(grep -E 'VmRSS|VmHWM' /proc/$server_pid/status | tr -s ' ' | paste -sd' ')"
 stop_server

@@ -52,6 +52,9 @@ struct Budget {
     std::atomic<long> issued{0};
     long limit = 0;
     Clock::time_point deadline;
+    // --rate: each client sends on its own fixed schedule (open loop), so a slow answer does
+    // not lower the offered load. Zero: as fast as answers come (closed loop).
+    std::chrono::nanoseconds client_interval{0};
 };
 
 // What one client saw; merged after the threads are joined, so no lock on the hot path.
@@ -63,8 +66,14 @@ struct ClientTally {
 };
 
 void run_client(Connection& connection, Budget& budget, ClientTally& tally,
-                ResultTracker* tracker) {
+                ResultTracker* tracker, int index, int clients) {
+    // Clients start spread over one interval, so a paced load does not arrive in waves.
+    auto next = Clock::now() + budget.client_interval * index / std::max(1, clients);
     while (Clock::now() < budget.deadline && budget.issued.fetch_add(1) < budget.limit) {
+        if (budget.client_interval.count() > 0) {
+            std::this_thread::sleep_until(next);  // pacing the offered load, not synchronisation
+            next += budget.client_interval;
+        }
         const auto started = Clock::now();
         const Reply reply = connection.submit();
         ++tally.sent;
@@ -101,6 +110,7 @@ struct LoadgenCommand {
     std::string drain_timeout = "60s";
     std::string token_file;
     bool requests_given = false, duration_given = false;
+    double rate = 0;  // submits per second offered in total; 0: as fast as answers come
 
     int run() const {
         auto base = loopback_base_url(url);
@@ -158,6 +168,8 @@ struct LoadgenCommand {
         // the default request count to the maximum.
         Budget budget;
         budget.limit = duration_given && !requests_given ? kMaxRequests : requests;
+        if (rate > 0)
+            budget.client_interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * clients / rate));
         const std::string options = nlohmann::json{{"processors", {processor}}}.dump();
         std::vector<std::unique_ptr<Connection>> connections;
         for (int i = 0; i < clients; ++i) {
@@ -175,7 +187,7 @@ struct LoadgenCommand {
             std::vector<std::jthread> threads;
             for (int i = 0; i < clients; ++i)
                 threads.emplace_back(run_client, std::ref(*connections[i]), std::ref(budget),
-                                     std::ref(tallies[i]), tracker.get());
+                                     std::ref(tallies[i]), tracker.get(), i, clients);
         }
         const auto submitted = Clock::now();
 
@@ -257,6 +269,10 @@ void add_loadgen_command(CLI::App& app, CommandRun& run) {
                   "print this process's peak and current RSS (VmHWM, VmRSS)")
         ->check(CLI::PositiveNumber);
     c->add_flag("--json", cmd->json, "print the summary as JSON");
+    c->add_option("--rate", cmd->rate,
+                  "offer this many submits per second in total, on a fixed schedule (open loop); "
+                  "default: each client sends again as soon as it has its answer")
+        ->check(CLI::Range(0.0, 1e6));
     c->add_option("--token-file", cmd->token_file,
                   "file holding a bearer token (JWT) sent with every request, for servers with --auth jwt")
         ->envname("FACEFUSE_LOADGEN_TOKEN_FILE");

@@ -9,6 +9,8 @@
 //   tasks             one row per Task, every field (options_json, error code and message, the
 //                     five timestamps). Index (tenant, created_at_ms DESC, id DESC) serves list()
 //                     and its cursor; index expires_at_ms serves expire().
+//   tenant_queued     tenant -> how many of its tasks are queued, kept by triggers on tasks
+//                     (v2), for per-tenant quotas.
 //   idempotency_keys  (tenant, key) -> request_hash, task_id, expires_ms. The primary key makes
 //                     "one key, one task" a database constraint; task_id cascades on delete, so
 //                     an expired task takes its key with it. Keys past expires_ms count as absent.

@@ -343,13 +343,12 @@ Result<std::vector<Task>> SqliteTaskStore::expire(std::int64_t now_ms, int max) 
 
 Result<std::int64_t> SqliteTaskStore::count_queued(const std::string& tenant) {
     return db_->read("count a tenant's queued tasks", [&](SqliteConn& conn) -> Result<std::int64_t> {
-        // Served by the partial index tasks_queued_by_tenant (schema v2).
-        auto stmt = conn.prepare("SELECT count(*) FROM tasks WHERE tenant = ?1 AND state = 'queued'",
-                                 "count a tenant's queued tasks");
+        // Kept by triggers (schema v2, sqlite_schema.cpp).
+        auto stmt = conn.prepare("SELECT queued FROM tenant_queued WHERE tenant = ?1", "count a tenant's queued tasks");
         if (!stmt) return stmt.error();
         auto row = stmt->bind(1, tenant).step();
         if (!row) return row.error();
-        return stmt->int_at(0);
+        return *row ? stmt->int_at(0) : std::int64_t{0};
     });
 }
 

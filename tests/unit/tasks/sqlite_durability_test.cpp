@@ -49,12 +49,16 @@ TEST_F(DurabilityTest, CreatesWalDatabaseWithSchemaVersion) {
 // A version-1 file (before the moderation column) is brought to version 2 in place.
 TEST_F(DurabilityTest, MigratesAVersionOneDatabase) {
     ASSERT_NE(open(), nullptr);
-    raw_exec(db_path(), "ALTER TABLE tasks DROP COLUMN moderation; PRAGMA user_version = 1");
+    raw_exec(db_path(),
+             "ALTER TABLE tasks DROP COLUMN moderation; DROP TRIGGER tenant_queued_insert; "
+             "DROP TRIGGER tenant_queued_leave; DROP TRIGGER tenant_queued_enter; DROP TRIGGER tenant_queued_delete; "
+             "DROP TABLE tenant_queued; PRAGMA user_version = 1");
     EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "1");
     auto db = open_sqlite(db_path());
     ASSERT_TRUE(db.ok()) << db.error().message;
     EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "2");
     EXPECT_EQ(raw_pragma(db_path(), "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'moderation'"), "1");
+    EXPECT_EQ(raw_pragma(db_path(), "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenant_queued%'"), "5");
 }
 
 TEST_F(DurabilityTest, RefusesNewerSchemaAndNonDatabases) {

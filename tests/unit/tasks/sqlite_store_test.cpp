@@ -348,6 +348,13 @@ TEST_F(StoreTest, CountQueuedFollowsTheStateOfTheTenantsTasks) {
     // A retry puts a task back in the queue: it counts again.
     ASSERT_TRUE(store.transition(ids[0], {TaskState::kRunning}, [](Task& t) { t.state = TaskState::kQueued; }).ok());
     EXPECT_EQ(*store.count_queued("acme"), 2);
+    // Expiry deletes records; a queued one stops counting with it.
+    Task stale = make_task("temp");
+    stale.expires_at_ms = kStartMs - 1;
+    ASSERT_TRUE(store.create(stale, kStartMs + 1000).ok());
+    EXPECT_EQ(*store.count_queued("temp"), 1);
+    ASSERT_TRUE(store.expire(kStartMs, 10).ok());
+    EXPECT_EQ(*store.count_queued("temp"), 0);
 }
 
 }  // namespace
