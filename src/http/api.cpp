@@ -268,6 +268,20 @@ private:
         }
         if (route.name == "/v1/tasks/{id}/result") {
             if (method != bhttp::verb::get) return wrong_method();
+            // ?presign=SECONDS: a short-lived URL of the result in S3 instead of the bytes.
+            if (const std::string presign = query_param(target.query, "presign"); !presign.empty()) {
+                long seconds = 0;
+                try {
+                    seconds = std::stol(presign);
+                } catch (const std::exception&) {
+                    seconds = 0;
+                }
+                auto url = service_->result_url(tenant, route.id, std::chrono::seconds(seconds));
+                audited("task.result_url", url ? nullptr : &url.error());
+                if (!url) return fail(url.error());
+                return json_response(bhttp::status::ok,
+                                     {{"url", url->url}, {"expires_at", timestamp_json(url->expires_at_ms)}}, v);
+            }
             auto blob = service_->result(tenant, route.id);
             audited("task.result", blob ? nullptr : &blob.error());
             if (!blob) return fail(blob.error());

@@ -49,4 +49,6 @@ nlohmann::json task_json(const tasks::Task& t) {
     return out;
 }
 
+nlohmann::json timestamp_json(std::int64_t unix_ms) { return timestamp(unix_ms); }
+
 }  // namespace facefuse::http

@@ -8,4 +8,7 @@ namespace facefuse::http {
 
 nlohmann::json task_json(const tasks::Task& task);
 
+// RFC 3339 UTC with milliseconds, as every time in the API; null for 0 ("not yet").
+nlohmann::json timestamp_json(std::int64_t unix_ms);
+
 }  // namespace facefuse::http

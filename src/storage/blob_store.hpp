@@ -6,6 +6,7 @@
 // the old or the new bytes, never a mix), which is what makes a second run of a task harmless.
 // All methods are safe to call concurrently. Errors: kNotFound (get of a missing key),
 // kUnavailable (the store cannot be reached: transient), kInternal.
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,6 +26,15 @@ public:
     // Not an error if the key does not exist.
     virtual Status remove(const std::string& key) = 0;
     virtual Result<bool> exists(const std::string& key) = 0;
+    // A URL that reads the object without credentials until `expires` from now, for stores
+    // that have such URLs (S3). Others: kUsage, saying so.
+    virtual Result<std::string> presign_get(const std::string& key, std::chrono::seconds expires) {
+        (void)key;
+        (void)expires;
+        return make_error(ErrorCode::kUsage,
+                          "presigned URLs need the S3 blob store (the gateway shape); fetch "
+                          "/v1/tasks/{id}/result instead");
+    }
 };
 
 // "tenants/{tenant}/tasks/{task_id}/{role}.{ext}", role "source" | "target" | "result".

@@ -160,20 +160,46 @@ Result<Task> TaskService::cancel(const std::string& tenant, const std::string& i
     return store_->request_cancel(tenant, id);
 }
 
+namespace {
+
+// kNotFinished while queued or running; kConflict (with the task's error) if it failed or was
+// cancelled.
+Status has_result(const Task& task) {
+    const std::string& id = task.id;
+    if (!is_terminal(task.state))
+        return make_error(ErrorCode::kNotFinished, "task " + id + " is " + std::string(state_name(task.state)) +
+                                                       ": poll GET /v1/tasks/" + id + " until it has succeeded");
+    if (task.state != TaskState::kSucceeded) {
+        const std::string why = task.error ? " (" + task.error->code + ": " + task.error->message + ")" : "";
+        return make_error(ErrorCode::kConflict,
+                          "task " + id + " " + std::string(state_name(task.state)) + " and has no result" + why);
+    }
+    return Status::Ok();
+}
+
+}  // namespace
+
 Result<ResultBlob> TaskService::result(const std::string& tenant, const std::string& id) {
     auto task = get(tenant, id);
     if (!task) return task.error();
-    if (!is_terminal(task->state))
-        return make_error(ErrorCode::kNotFinished, "task " + id + " is " + std::string(state_name(task->state)) +
-                                                       ": poll GET /v1/tasks/" + id + " until it has succeeded");
-    if (task->state != TaskState::kSucceeded) {
-        const std::string why = task->error ? " (" + task->error->code + ": " + task->error->message + ")" : "";
-        return make_error(ErrorCode::kConflict,
-                          "task " + id + " " + std::string(state_name(task->state)) + " and has no result" + why);
-    }
+    if (Status ready = has_result(*task); !ready) return ready.error();
     auto bytes = blobs_->get(task->result_key);
     if (!bytes) return bytes.error();
     return ResultBlob{std::move(bytes.value()), task->result_content_type};
+}
+
+Result<TaskService::ResultUrl> TaskService::result_url(const std::string& tenant, const std::string& id,
+                                                       std::chrono::seconds expires) {
+    auto task = get(tenant, id);
+    if (!task) return task.error();
+    if (Status ready = has_result(*task); !ready) return ready.error();
+    // Never beyond the task's own expiry: its blobs are deleted then.
+    const std::int64_t now = config_.now_ms();
+    const auto left = std::chrono::seconds((task->expires_at_ms - now) / 1000);
+    if (task->expires_at_ms > 0 && left < expires) expires = std::max(left, std::chrono::seconds(1));
+    auto url = blobs_->presign_get(task->result_key, expires);
+    if (!url) return url.error();
+    return ResultUrl{std::move(url.value()), now + expires.count() * 1000};
 }
 
 Result<Page> TaskService::list(const std::string& tenant, int limit, const std::string& cursor) {

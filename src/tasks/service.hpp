@@ -68,6 +68,14 @@ public:
     // if it failed or was cancelled.
     Result<ResultBlob> result(const std::string& tenant, const std::string& id);
 
+    // A short-lived URL of the result in the blob store (S3 only; at most 15 minutes), under the
+    // same rules as result(). kUsage when the store has no such URLs or `expires` is too long.
+    struct ResultUrl {
+        std::string url;
+        std::int64_t expires_at_ms = 0;
+    };
+    Result<ResultUrl> result_url(const std::string& tenant, const std::string& id, std::chrono::seconds expires);
+
     Result<Page> list(const std::string& tenant, int limit, const std::string& cursor);
 
     // Returns the task once it is finished or `timeout` has passed, whichever is first.

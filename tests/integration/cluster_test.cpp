@@ -197,6 +197,21 @@ TEST_F(ClusterTest, TenantsAreWalledOffAndRateLimitsHoldAcrossGateways) {
     EXPECT_EQ(http_get(g1.url("/v1/tasks/" + id + "/result"), as("globex")).status, 404);
     EXPECT_EQ(http_request("DELETE", g2.url("/v1/tasks/" + id), nullptr, nullptr, as("globex")).status, 404);
 
+    // A presigned URL of the result: at most 15 minutes, only for the owner, and it fetches the
+    // same bytes from the store without credentials.
+    const HttpResponse presigned = http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("acme"));
+    ASSERT_EQ(presigned.status, 200) << presigned.body;
+    const std::string url = json_of(presigned)["url"];
+    EXPECT_NE(url.find("X-Amz-Expires=300"), std::string::npos) << url;
+    EXPECT_NE(url.find("/tenants/acme/tasks/" + id + "/result."), std::string::npos) << url;
+    EXPECT_FALSE(json_of(presigned)["expires_at"].is_null());
+    const HttpResponse direct = http_get(url);
+    EXPECT_EQ(direct.status, 200);
+    EXPECT_EQ(direct.body, http_get(g1.url("/v1/tasks/" + id + "/result"), as("acme")).body);
+    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("globex")).status, 404);
+    const HttpResponse too_long = http_get(g2.url("/v1/tasks/" + id + "/result?presign=3600"), as("acme"));
+    EXPECT_EQ(too_long.status, 400) << too_long.body;
+
     // Tenant "burst": 30 submits alternating between the gateways, as fast as they go.
     int accepted = 0, limited = 0;
     const auto start = std::chrono::steady_clock::now();

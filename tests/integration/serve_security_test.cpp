@@ -159,6 +159,10 @@ TEST_F(ServeSecurityTest, AnotherTenantsTaskIs404Everywhere) {
 
     EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id), mine).status, 200);
     EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id + "/result"), mine).status, 200);
+    // Presigned URLs are an S3 feature: the embedded store says so (the cluster test covers S3).
+    const HttpResponse presign = http_get(serve.url("/v1/tasks/" + id + "/result?presign=60"), mine);
+    EXPECT_EQ(presign.status, 400);
+    EXPECT_NE(presign.body.find("S3"), std::string::npos) << presign.body;
     for (const std::string path : {"/v1/tasks/" + id, "/v1/tasks/" + id + "/result", "/v1/tasks/" + id + "/events"}) {
         const HttpResponse r = http_get(serve.url(path), theirs);
         EXPECT_EQ(r.status, 404) << path << ": " << r.body;

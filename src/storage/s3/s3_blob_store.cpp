@@ -1,5 +1,8 @@
 #include "storage/s3/s3_blob_store.hpp"
 
+#include "common/clock.hpp"
+#include "storage/s3/s3_presign.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
@@ -102,6 +105,10 @@ class S3BlobStore final : public BlobStore {
         Error error = status_error("delete", key, *response);
         if (error.code == ErrorCode::kNotFound) return Status::Ok();  // some servers say 404
         return error;
+    }
+
+    Result<std::string> presign_get(const std::string& key, std::chrono::seconds expires) override {
+        return s3_presign_get(options_, key, expires, unix_now_ms() / 1000);
     }
 
     Result<bool> exists(const std::string& key) override {
