@@ -4,32 +4,18 @@
 // blobs left. A 404 after that is honest: we no longer know the id.
 #include "tasks/service.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <optional>
 #include <thread>
 
 #include "common/clock.hpp"
+#include "common/sha256.hpp"
 #include "fusion/options_json.hpp"
 #include "image/format.hpp"
 
 namespace facefuse::tasks {
 namespace {
-
-std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 15]);
-    }
-    return out;
-}
 
 std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};

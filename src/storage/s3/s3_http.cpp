@@ -1,11 +1,12 @@
 #include "storage/s3/s3_http.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "common/sha256.hpp"
 
 namespace facefuse::storage::s3 {
 namespace {
@@ -84,20 +85,6 @@ bool transient(CURLcode code) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::span<const std::uint8_t> bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * length);
-    for (unsigned int i = 0; i < length; ++i) {
-        hex.push_back(kHex[digest[i] >> 4]);
-        hex.push_back(kHex[digest[i] & 0xF]);
-    }
-    return hex;
-}
 
 HttpClient::HttpClient(HttpConfig config) : config_(std::move(config)) {
     global_init_once();

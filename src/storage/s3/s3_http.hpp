@@ -49,9 +49,6 @@ struct HttpResponse {
     std::vector<std::uint8_t> body;
 };
 
-// Hex SHA-256 of `bytes` (lower case), as S3 wants in x-amz-content-sha256.
-std::string sha256_hex(std::span<const std::uint8_t> bytes);
-
 class HttpClient {
   public:
     explicit HttpClient(HttpConfig config);

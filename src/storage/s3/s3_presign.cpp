@@ -6,6 +6,8 @@
 #include <ctime>
 #include <string>
 
+#include "common/sha256.hpp"
+
 namespace facefuse::storage {
 namespace {
 
@@ -18,13 +20,6 @@ std::string hex(const unsigned char* data, std::size_t size) {
         out.push_back(kHex[data[i] & 15]);
     }
     return out;
-}
-
-std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    return hex(digest, length);
 }
 
 std::string hmac(std::string_view key, std::string_view data) {

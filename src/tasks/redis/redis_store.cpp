@@ -27,9 +27,8 @@
 // expires_at_ms + ttl_grace: it only removes records that expire() never got to.
 #include "tasks/redis/redis_store.hpp"
 
+#include "common/sha256.hpp"
 #include "tasks/page_cursor.hpp"
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -43,19 +42,6 @@ namespace facefuse::tasks::redis {
 namespace {
 
 constexpr int kMaxPageSize = 1000;
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out.push_back(kHex[md[i] >> 4]);
-        out.push_back(kHex[md[i] & 15]);
-    }
-    return out;
-}
 
 std::vector<std::string> strings(const RedisReply& array) {
     std::vector<std::string> out;
@@ -77,7 +63,6 @@ std::string states_text(const std::vector<TaskState>& states) {
     for (TaskState s : states) out += (out.empty() ? "" : " or ") + std::string(state_name(s));
     return out.empty() ? "(none)" : out;
 }
-
 
 }  // namespace
 
