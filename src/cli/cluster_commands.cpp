@@ -103,7 +103,7 @@ struct GatewayCommand {
         runtime.mark_ready();
         obs::log_info("gateway_started", {{"listen", listen}, {"port", runtime.port()}, {"version", build::kVersion}});
         std::cerr << "facefuse: gateway on http://" << endpoint->first << ":" << runtime.port() << "\n";
-        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
+        obs::log_info("shutdown_started", {{"signal", runtime.wait_for_stop(signals)}});
         runtime.shutdown();
         return 0;
     }
@@ -132,7 +132,7 @@ struct WorkerCommand {
         if (Status st = runtime.start_http(*endpoint, backends->store, backends->queue, backends->blobs, true); !st)
             return report(st.error());
         obs::log_info("worker_ready", {{"listen", listen}, {"port", runtime.port()}, {"concurrency", concurrency}});
-        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
+        obs::log_info("shutdown_started", {{"signal", runtime.wait_for_stop(signals)}});
         runtime.shutdown();
         return 0;
     }

@@ -2,14 +2,20 @@
 
 #include <iostream>
 
+#include "models/manifest.hpp"
 #include "models/model_spec.hpp"
 
 namespace facefuse::cli {
 
 void EngineFlags::add_to(CLI::App& command) {
+    command.add_option("--models-manifest", models_manifest,
+                       "JSON manifest of the models to serve (name, version, kind, path, sha256, licence; "
+                       "see docs/models.md); default: the built-in one naming Debian's landmark model")
+        ->envname("FACEFUSE_MODELS_MANIFEST");
     command.add_option("--landmark-model", landmark_model,
                        "dlib 68-point shape predictor file (default: Debian libdlib-data's "
-                       "/usr/share/dlib/shape_predictor_68_face_landmarks.dat)")
+                       "/usr/share/dlib/shape_predictor_68_face_landmarks.dat); overrides the manifest's "
+                       "face_landmarker, without a checksum")
         ->envname("FACEFUSE_LANDMARK_MODEL");
     command.add_option("--face-detector-size", detector_size,
                        "long side in px of the copy large photos are scanned at; raise it to find "
@@ -31,20 +37,43 @@ void EngineFlags::add_to(CLI::App& command) {
         ->capture_default_str();
 }
 
-Result<std::unique_ptr<face::FaceAnalyser>> EngineFlags::make_analyser() const {
-    models::ModelSpec spec = models::default_landmark_model();
+Result<models::ModelSpec> EngineFlags::landmark_spec() const {
     if (!landmark_model.empty()) {
+        models::ModelSpec spec = models::default_landmark_model();
         spec.path = landmark_model;
         spec.name = "custom_68_landmarks";
         spec.version = "unknown";
+        spec.sha256.clear();
         spec.license = "as supplied by the operator";
+        return spec;
     }
-    auto landmarker = face::load_dlib_landmarker(spec);
-    if (!landmarker) return landmarker.error();
+    models::Manifest manifest = models::builtin_manifest();
+    if (!models_manifest.empty()) {
+        auto read = models::read_manifest(models_manifest);
+        if (!read) return read.error();
+        manifest = std::move(read.value());
+    }
+    return models::find_kind(manifest, models::kFaceLandmarker);
+}
+
+Result<std::shared_ptr<const face::LandmarkProvider>> EngineFlags::load_landmarker() const {
+    auto spec = landmark_spec();
+    if (!spec) return spec.error();
+    if (Status st = models::verify_model(*spec); !st) return st.error();
+    return face::load_dlib_landmarker(*spec);
+}
+
+face::DetectorOptions EngineFlags::detector_options() const {
     face::DetectorOptions detector;
     detector.detector_size = detector_size;
     detector.try_rotations = try_rotations;
-    return std::make_unique<face::FaceAnalyser>(std::move(landmarker.value()), detector);
+    return detector;
+}
+
+Result<std::unique_ptr<face::FaceAnalyser>> EngineFlags::make_analyser() const {
+    auto landmarker = load_landmarker();
+    if (!landmarker) return landmarker.error();
+    return std::make_unique<face::FaceAnalyser>(std::move(landmarker.value()), detector_options());
 }
 
 int report(const Error& error) {

@@ -87,7 +87,7 @@ struct ServeCommand {
         std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
                   << " (data in " << data_dir << "; Ctrl-C to stop)\n";
 
-        obs::log_info("shutdown_started", {{"signal", signals.wait()}});
+        obs::log_info("shutdown_started", {{"signal", runtime.wait_for_stop(signals)}});
         runtime.shutdown();
         obs::log_info("shutdown_complete", {});
         return 0;

@@ -1,5 +1,7 @@
 #include "cli/service_runtime.hpp"
 
+#include <cmath>
+
 #include <opencv2/imgproc.hpp>
 
 #include "build_info.hpp"
@@ -68,23 +70,109 @@ Runtime::Runtime(ServiceFlags flags, EngineFlags engine) : flags_(std::move(flag
 
 Runtime::~Runtime() { shutdown(); }
 
-Status Runtime::load_models() {
-    auto analyser = engine_.make_analyser();
-    if (!analyser) return analyser.error();
-    // Warm-up: one analysis of a synthetic frame touches the detector, the landmark model and
-    // OpenCV's lazily initialised code, so the first real task is not the slow one.
+namespace {
+
+struct ModelMetrics {
+    obs::Family<obs::Gauge>& info = obs::Registry::global().gauge(
+        "facefuse_model_info", "Models by name and version: 1 serves now, 0 served before a reload", {"name", "version"});
+    obs::Family<obs::Counter>& reloads =
+        obs::Registry::global().counter("facefuse_model_reloads_total", "Model reloads that swapped new models in");
+    obs::Family<obs::Counter>& reload_failures = obs::Registry::global().counter(
+        "facefuse_model_reload_failures_total", "Model reloads that failed; the previous models kept serving");
+};
+
+ModelMetrics& model_metrics() {
+    static ModelMetrics m;
+    return m;
+}
+
+// One inference of each model on a synthetic face-like frame: the detector on the frame, the
+// landmark model on a box at its centre. Points that are not finite mean a model that loaded
+// but cannot infer.
+Status warm_up(const std::shared_ptr<const face::LandmarkProvider>& landmarker, const face::DetectorOptions& options) {
     cv::Mat frame(256, 256, CV_8UC3, cv::Scalar(128, 128, 128));
     cv::circle(frame, {128, 128}, 60, cv::Scalar(180, 170, 160), cv::FILLED);
-    (void)(*analyser)->analyse(frame);
-    landmarker_ = std::shared_ptr<const face::LandmarkProvider>((*analyser)->landmarker_shared());
-    const auto& spec = landmarker_->spec();
-    obs::Registry::global()
-        .gauge("facefuse_model_info", "Models that serve", {"name", "version"})
-        .labels({spec.name, spec.version})
-        .set(1);
-    obs::log_info("model_loaded", {{"name", spec.name}, {"version", spec.version}, {"path", spec.path.string()}});
+    face::FaceAnalyser analyser(landmarker, options);
+    (void)analyser.analyse(frame);
+    cv::Mat gray;
+    cv::cvtColor(frame, gray, cv::COLOR_BGR2GRAY);
+    const face::Landmarks68 points = landmarker->locate(gray, cv::Rect2f(68, 68, 120, 120));
+    for (const cv::Point2f& p : points) {
+        if (!std::isfinite(p.x) || !std::isfinite(p.y))
+            return make_error(ErrorCode::kModelUnavailable,
+                              "model '" + landmarker->spec().name + "' failed its warm-up inference (non-finite points)");
+    }
+    return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const face::LandmarkProvider>> Runtime::load_warm_landmarker() const {
+    auto landmarker = engine_.load_landmarker();
+    if (!landmarker) return landmarker.error();
+    if (Status st = warm_up(*landmarker, engine_.detector_options()); !st) return st.error();
+    return landmarker;
+}
+
+void Runtime::publish_serving(const models::ModelSpec& spec) {
+    auto& info = model_metrics().info;
+    if (landmarker_) info.labels({landmarker_->spec().name, landmarker_->spec().version}).set(0);
+    info.labels({spec.name, spec.version}).set(1);
+}
+
+Status Runtime::load_models() {
+    std::lock_guard lock(reload_mutex_);
+    auto landmarker = load_warm_landmarker();
+    if (!landmarker) return landmarker.error();
+    const auto& spec = (*landmarker)->spec();
+    publish_serving(spec);
+    (void)model_metrics().reloads.get();  // exposed as 0 from the first scrape
+    (void)model_metrics().reload_failures.get();
+    landmarker_ = std::move(landmarker.value());
+    obs::log_info("model_loaded", {{"name", spec.name}, {"version", spec.version}, {"path", spec.path.string()},
+                                   {"sha256", spec.sha256}});
     ready_ = true;
     return Status::Ok();
+}
+
+Result<models::ModelSpec> Runtime::reload_models() {
+    std::lock_guard lock(reload_mutex_);
+    if (!landmarker_) return make_error(ErrorCode::kModelUnavailable, "models are still loading: try again later");
+    const models::ModelSpec old = landmarker_->spec();
+    auto landmarker = load_warm_landmarker();
+    if (!landmarker) {
+        model_metrics().reload_failures.get().inc();
+        obs::log_error("model_reload_failed", {{"error", landmarker.error().message}, {"serving", old.name},
+                                               {"version", old.version}});
+        return make_error(landmarker.error().code,
+                          landmarker.error().message + " (the previous model " + old.name + " " + old.version +
+                              " keeps serving)");
+    }
+    const models::ModelSpec spec = (*landmarker)->spec();
+    if (workers_) workers_->use_landmarker(*landmarker);
+    publish_serving(spec);
+    landmarker_ = std::move(landmarker.value());
+    model_metrics().reloads.get().inc();
+    obs::log_info("model_reloaded", {{"name", spec.name}, {"version", spec.version}, {"previous", old.version},
+                                     {"sha256", spec.sha256}});
+    return spec;
+}
+
+bool Runtime::serves_models() {
+    std::lock_guard lock(reload_mutex_);
+    return landmarker_ != nullptr;
+}
+
+int Runtime::wait_for_stop(SignalWait& signals) {
+    for (;;) {
+        const int received = signals.wait();
+        if (received != SIGHUP) return received;
+        if (!serves_models()) {
+            obs::log_info("sighup_ignored", {{"reason", "this process serves no models"}});
+            continue;
+        }
+        (void)reload_models();  // logged and counted either way
+    }
 }
 
 void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
@@ -96,9 +184,13 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared
     config.drain_timeout = *parse_duration(flags_.drain_timeout);
     config.limits = engine_.limits;
     config.policy = policy_;
-    config.detector.detector_size = engine_.detector_size;
-    config.detector.try_rotations = engine_.try_rotations;
-    workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue), std::move(blobs), landmarker_, config);
+    config.detector = engine_.detector_options();
+    std::shared_ptr<const face::LandmarkProvider> landmarker;
+    {
+        std::lock_guard lock(reload_mutex_);
+        landmarker = landmarker_;
+    }
+    workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue), std::move(blobs), landmarker, config);
     workers_->start();
 }
 
@@ -119,6 +211,14 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
     api.metrics_public = ops_only || !access_ || !access_->auth_enabled();
     api.ready = [this] { return ready_.load() && !draining_.load(); };
     api.draining = [this] { return draining_.load(); };
+    if (!ops_only && serves_models()) {
+        api.reload_models = [this]() -> Result<nlohmann::json> {
+            auto spec = reload_models();
+            if (!spec) return spec.error();
+            return nlohmann::json{{"models", {{{"name", spec->name}, {"version", spec->version}, {"kind", spec->kind},
+                                               {"sha256", spec->sha256}, {"license", spec->license}}}}};
+        };
+    }
     api.before_scrape = [this] {
         auto& depth = obs::Registry::global().gauge("facefuse_queue_depth", "Tasks waiting, by priority", {"priority"});
         for (auto p : {tasks::Priority::kVip, tasks::Priority::kNormal, tasks::Priority::kBatch}) {

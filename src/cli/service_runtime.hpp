@@ -18,6 +18,7 @@
 
 #include "cli/engine_flags.hpp"
 #include "face/landmarker.hpp"
+#include "models/model_spec.hpp"
 #include "http/access.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -42,7 +43,7 @@ struct ServiceFlags {
     void add_to(CLI::App& command);
 };
 
-// Blocks SIGTERM/SIGINT in every thread started after it, then waits for one.
+// Blocks SIGTERM/SIGINT/SIGHUP in every thread started after it, then waits for one.
 // Construct it before starting any thread: threads inherit the blocked mask, so the signal
 // reaches only wait().
 class SignalWait {
@@ -51,6 +52,7 @@ public:
         sigemptyset(&set_);
         sigaddset(&set_, SIGTERM);
         sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGHUP);  // reload models; never the default "terminate"
         pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     }
     int wait() {
@@ -71,9 +73,18 @@ public:
     Runtime(ServiceFlags flags, EngineFlags engine);
     ~Runtime();
 
-    // Loads the landmark model and runs one analysis on a synthetic image, so the first real
-    // task does not pay for cold code paths. kModelUnavailable on failure.
+    // Loads the manifest's landmark model, verifies its checksum and warms it up (one detection
+    // and one landmark inference on a synthetic image, so the first real task does not pay for
+    // cold code paths and a model that loads but cannot infer is caught). Until it succeeds
+    // /readyz says not ready. kModelUnavailable, kUsage or kFileNotFound on failure.
     Status load_models();
+    // Hot reload (SIGHUP, POST /v1/admin/models/reload): reads the manifest again, loads and
+    // warms the new models beside the old, then swaps them into the workers; tasks in flight
+    // finish on the old ones. On failure the old models keep serving and
+    // facefuse_model_reload_failures_total goes up. Returns what serves afterwards.
+    Result<models::ModelSpec> reload_models();
+    // Handles SIGHUP (reload) until SIGTERM or SIGINT arrives; returns that signal.
+    int wait_for_stop(SignalWait& signals);
     void start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
                        std::shared_ptr<storage::BlobStore> blobs, int slots);
     // ops_only: a worker's endpoint (health, readiness, metrics) without the task API.
@@ -100,7 +111,13 @@ public:
 private:
     ServiceFlags flags_;
     EngineFlags engine_;
-    std::shared_ptr<const face::LandmarkProvider> landmarker_;
+    // Loads, verifies and warms up the landmark model the flags name.
+    Result<std::shared_ptr<const face::LandmarkProvider>> load_warm_landmarker() const;
+    void publish_serving(const models::ModelSpec& spec);
+    bool serves_models();
+
+    std::shared_ptr<const face::LandmarkProvider> landmarker_;  // guarded by reload_mutex_
+    std::mutex reload_mutex_;                                   // one load or reload at a time
     std::unique_ptr<worker::WorkerPool> workers_;
     std::shared_ptr<tasks::TaskService> service_;
     std::unique_ptr<http::Server> server_;

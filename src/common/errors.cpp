@@ -34,8 +34,9 @@ constexpr std::array kErrors = {
     ErrorInfo{"rate_limited", 6, 429},
     ErrorInfo{"quota_exceeded", 6, 429},
     ErrorInfo{"content_rejected", 3, 422},
+    ErrorInfo{"out_of_memory", 6, 503},
 };
-static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kContentRejected) + 1,
+static_assert(kErrors.size() == static_cast<size_t>(ErrorCode::kOutOfMemory) + 1,
               "kErrors must list every ErrorCode in order");
 }  // namespace
 

@@ -40,6 +40,8 @@ enum class ErrorCode {
     kRateLimited,          // the tenant's request rate is over its limit: retry after a while
     kQuotaExceeded,        // the tenant has too many tasks queued: wait for some to finish
     kContentRejected,      // the moderation classifier rejected an input
+    // Operations.
+    kOutOfMemory,          // host or accelerator memory ran out: transient, retried in a smaller batch
 };
 
 struct ErrorInfo {

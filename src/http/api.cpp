@@ -67,7 +67,8 @@ Route match(const std::string& path) {
         if (tail == "/events") return {"/v1/tasks/{id}/events", id};
         return {"unknown", ""};
     }
-    for (const char* known : {"/v1/swaps", "/v1/tasks", "/v1/capabilities", "/healthz", "/readyz", "/metrics", "/version"})
+    for (const char* known : {"/v1/swaps", "/v1/tasks", "/v1/capabilities", "/v1/admin/models/reload", "/healthz",
+                              "/readyz", "/metrics", "/version"})
         if (path == known) return {path, ""};
     return {"unknown", ""};
 }
@@ -157,6 +158,7 @@ public:
         using auth::Action;
         if (route.name == "/metrics") return Action::kReadMetrics;
         if (route.name == "/v1/capabilities") return Action::kReadCapabilities;
+        if (route.name == "/v1/admin/models/reload") return Action::kReloadModels;
         if (route.name == "/v1/swaps") return submit_action(query_param(target.query, "priority"));
         if (route.name == "/v1/tasks") {
             const std::string tenant = query_param(target.query, "tenant");
@@ -229,6 +231,17 @@ private:
             return r;
         }
         if (route.name == "/v1/capabilities") return json_response(bhttp::status::ok, capabilities(), v);
+        if (route.name == "/v1/admin/models/reload") {
+            if (method != bhttp::verb::post) return wrong_method();
+            if (!config_.reload_models)
+                return fail(make_error(ErrorCode::kUsage,
+                                       "this process serves no models (a gateway): send SIGHUP to the workers, "
+                                       "see docs/models.md"));
+            auto serving = config_.reload_models();
+            audited("models.reload", serving ? nullptr : &serving.error());
+            if (!serving) return fail(serving.error());
+            return json_response(bhttp::status::ok, *serving, v);
+        }
         if (route.name == "/v1/swaps") return method == bhttp::verb::post ? submit(req, target, context) : wrong_method();
         if (route.name == "/v1/tasks") {
             if (method != bhttp::verb::get) return wrong_method();

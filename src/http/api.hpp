@@ -10,12 +10,15 @@
 //   DELETE /v1/tasks/{id}           cancel
 //   GET    /v1/capabilities         processors, options, limits
 //   GET    /healthz /readyz /metrics /version
+//   POST   /v1/admin/models/reload  hot model reload (admin); the models that serve after it
 //
 // Every /v1 route needs a bearer token when auth is on (access.hpp); the caller's tenant
 // scopes every task it names, and another tenant's task answers 404 like a missing one.
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "http/access.hpp"
 #include "http/server.hpp"
@@ -35,6 +38,9 @@ struct ApiConfig {
     std::function<void()> before_scrape; // refresh gauges (queue depth, busy workers)
     std::function<bool()> draining;      // shutting down: refuse new submits with 503
     bool ops_only = false;               // only /healthz /readyz /metrics /version (workers)
+    // Loads, verifies and warms up the manifest's models and swaps them in; returns what
+    // serves afterwards (JSON). Null where the process runs no models (the gateway).
+    std::function<Result<nlohmann::json>()> reload_models;
 };
 
 // Builds the server's handlers. `service` must outlive the server.

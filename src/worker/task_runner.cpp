@@ -15,6 +15,7 @@
 #include "image/watermark.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "worker/out_of_memory.hpp"
 #include "worker/slot.hpp"
 #include "worker/worker_pool.hpp"
 
@@ -102,6 +103,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
 
     // Any failure goes through here: permanent -> failed; transient -> retry or dead letter.
     auto fail = [&](const Error& error) {
+        if (error.code == ErrorCode::kOutOfMemory) slot.out_of_memory = true;
         const tasks::TaskError recorded{std::string(error.code_name()), error.message};
         if (is_permanent(error.code) || error.code == ErrorCode::kCancelled) {
             const bool cancelled = error.code == ErrorCode::kCancelled;
@@ -202,10 +204,12 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         StageTimings timings;
         Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
         try {
-            output = fusion::run_swap(job, slot.analyser, &timings);
-        } catch (const std::bad_alloc&) {
-            return fail(make_error(ErrorCode::kUnavailable, "out of memory while processing; retrying"));
+            output = fusion::run_swap(job, *slot.analyser, &timings);
         } catch (const std::exception& e) {
+            // Out of memory (host or accelerator) is transient: retried later in a smaller
+            // batch. Anything else thrown is a bug, not the input's fault.
+            if (is_out_of_memory(e))
+                return fail(make_error(ErrorCode::kOutOfMemory, std::string("out of memory while processing: ") + e.what()));
             return fail(make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
         }
         if (!output) return fail(output.error());

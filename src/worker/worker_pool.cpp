@@ -16,8 +16,8 @@ WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<
     : store_(std::move(store)),
       queue_(std::move(queue)),
       blobs_(std::move(blobs)),
-      landmarker_(std::move(landmarker)),
-      config_(std::move(config)) {
+      config_(std::move(config)),
+      landmarker_(std::move(landmarker)) {
     if (config_.worker_id.empty()) {
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);
@@ -25,6 +25,7 @@ WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<
     }
     config_.slots = std::max(1, config_.slots);
     config_.batch_size = std::max(1, config_.batch_size);
+    batch_size_ = config_.batch_size;
 }
 
 WorkerPool::~WorkerPool() { stop(); }
@@ -56,11 +57,33 @@ void WorkerPool::stop() {
     obs::log_info("worker_stopped", {{"worker_id", config_.worker_id}});
 }
 
+void WorkerPool::use_landmarker(std::shared_ptr<const face::LandmarkProvider> landmarker) {
+    {
+        std::lock_guard lock(mutex_);
+        landmarker_ = std::move(landmarker);
+    }
+    ++model_generation_;
+}
+
+void WorkerPool::refresh_models(Slot& slot) {
+    const std::uint64_t generation = model_generation_.load();
+    if (slot.model_generation == generation) return;
+    std::shared_ptr<const face::LandmarkProvider> landmarker;
+    {
+        std::lock_guard lock(mutex_);
+        landmarker = landmarker_;
+    }
+    // A new analyser (its own detector, the shared new landmarker); the old one, and with the
+    // last of them the old model, is freed here, after its last task.
+    slot.analyser = std::make_unique<face::FaceAnalyser>(std::move(landmarker), config_.detector);
+    slot.model_generation = generation;
+}
+
 void WorkerPool::run_slot(Slot& slot) {
     // Named so `top -H`, perf and gdb tell the worker slots from the HTTP threads.
     pthread_setname_np(pthread_self(), "ff-worker");
     while (!stopping_) {
-        auto leases = queue_->lease(config_.worker_id, config_.batch_size, config_.lease_for, config_.poll_wait);
+        auto leases = queue_->lease(config_.worker_id, batch_size_.load(), config_.lease_for, config_.poll_wait);
         if (!leases) {
             obs::log_warn("lease_failed", {{"worker_id", config_.worker_id}, {"error", leases.error().message}});
             std::unique_lock lock(mutex_);
@@ -69,6 +92,8 @@ void WorkerPool::run_slot(Slot& slot) {
         }
         // Micro-batching hook: a slot may hold up to batch_size leases; stages that batch
         // (model-backed ones, later) would run across them. Today they run one after another.
+        refresh_models(slot);
+        bool out_of_memory = false;
         for (tasks::Lease& lease : *leases) {
             {
                 std::lock_guard lock(mutex_);
@@ -76,7 +101,9 @@ void WorkerPool::run_slot(Slot& slot) {
                 slot.lease_lost = false;
             }
             ++busy_;
+            slot.out_of_memory = false;
             process(slot, lease);
+            out_of_memory = out_of_memory || slot.out_of_memory;
             --busy_;
             {
                 std::lock_guard lock(mutex_);
@@ -84,6 +111,21 @@ void WorkerPool::run_slot(Slot& slot) {
             }
             stop_signal_.notify_all();
         }
+        adapt_batch_size(out_of_memory, leases->size());
+    }
+}
+
+void WorkerPool::adapt_batch_size(bool out_of_memory, std::size_t leased) {
+    // An accelerator out of memory: the tasks went back to the queue with a backoff (transient
+    // errors), and the next leases are half as many, so the retry runs in a smaller batch. A
+    // full batch without such an error grows it back by one, up to the configured size.
+    int current = batch_size_.load();
+    if (out_of_memory) {
+        const int smaller = std::max(1, current / 2);
+        if (batch_size_.compare_exchange_strong(current, smaller) && smaller != current)
+            obs::log_warn("batch_size_reduced", {{"worker_id", config_.worker_id}, {"batch_size", smaller}});
+    } else if (leased > 0 && static_cast<int>(leased) >= current && current < config_.batch_size) {
+        batch_size_.compare_exchange_strong(current, current + 1);
     }
 }
 

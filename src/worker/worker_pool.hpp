@@ -74,17 +74,30 @@ public:
 
     int busy() const { return busy_.load(); }
 
+    // Hot reload: tasks leased from now on run on `landmarker` (already loaded and warmed up by
+    // the caller); each slot switches between two tasks, so a task in flight finishes on the
+    // model it started with, and the old model is freed when its last task ends.
+    void use_landmarker(std::shared_ptr<const face::LandmarkProvider> landmarker);
+
+    // Tasks a slot leases at once now: config's batch_size, halved after an out-of-memory
+    // error (so the retry runs in a smaller batch), grown back by one per clean batch.
+    int batch_size() const { return batch_size_.load(); }
+
 private:
     struct Slot;
     void run_slot(Slot& slot);
     void heartbeat_loop();
     void process(Slot& slot, tasks::Lease& lease);
+    void refresh_models(Slot& slot);
+    void adapt_batch_size(bool out_of_memory, std::size_t leased);
 
     std::shared_ptr<tasks::TaskStore> store_;
     std::shared_ptr<tasks::TaskQueue> queue_;
     std::shared_ptr<storage::BlobStore> blobs_;
-    std::shared_ptr<const face::LandmarkProvider> landmarker_;
     WorkerConfig config_;
+    std::shared_ptr<const face::LandmarkProvider> landmarker_;  // guarded by mutex_
+    std::atomic<std::uint64_t> model_generation_{0};              // bumped by use_landmarker
+    std::atomic<int> batch_size_{1};
 
     std::vector<std::unique_ptr<Slot>> slots_;
     std::vector<std::thread> threads_;
