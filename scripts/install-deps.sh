@@ -42,8 +42,9 @@ TEST_PACKAGES=(
   imagemagick
   # real peers the tests start on loopback: Redis, Prometheus + promtool; sqlite3 for poking
   redis-server prometheus sqlite3
-  # scripts and tests: curl (bench scripts), python3 (unpacking kubectl)
-  curl python3
+  # scripts and tests: curl (bench scripts), python3 (unpacking kubectl), python3-yaml
+  # (bench/capacity reads the rendered HPAs)
+  curl python3 python3-yaml
 )
 
 # Node.js runs s3rver (the S3-protocol test peer, pinned in tests/peers/package-lock.json).
