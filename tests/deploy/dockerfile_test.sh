@@ -124,8 +124,9 @@ step "3. the runtime stage installs what the binary links"
 echo "   runtime packages: $(paste -sd' ' "$WORK/packages.txt")"
 readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' > "$WORK/needed.txt"
 ldd "$BIN" > "$WORK/ldd.txt"
-# The default landmark model the binary names in its help: the runtime needs its package too.
-MODEL="$("$BIN" serve --help | grep -o '/usr/share/dlib/[^ )]*\.dat' | head -n 1 || true)"
+# The default landmark model, whose path the built-in model manifest compiles into the binary:
+# the runtime needs its package too.
+MODEL="$(grep -ao '/usr/share/dlib/[A-Za-z0-9_.-]*\.dat' "$BIN" | sort -u | head -n 1 || true)"
 HEALTH_TOOL="$(last_of HEALTHCHECK | sed -n 's/.* CMD \(\[ *"\)\{0,1\}\([^ ",]*\).*/\2/p')"
 
 libraries() {
@@ -208,7 +209,7 @@ if model:
     else:
         extra_reasons[mp] = "default landmark model " + model
 else:
-    fail("`facefuse serve --help` names no /usr/share/dlib/*.dat default landmark model any more: update this test")
+    fail("the binary names no /usr/share/dlib/*.dat default landmark model any more: update this test")
 extra_reasons["ca-certificates"] = "libcurl verifies S3 over TLS"
 if health_tool:
     extra_reasons[health_tool] = "HEALTHCHECK runs it"
