@@ -3,6 +3,7 @@
 // packages pinned in tests/peers (see tests/deploy/schemas/README.md).
 //
 //   check_deploy.cjs validate RENDERED.yaml...      schemas, strict fields, references, policy
+//                                                   (incl. init containers, Jobs, model volumes)
 //   check_deploy.cjs metrics --exported FILE --expected FILE --rendered F... --rules F...
 //                            --tests F... --dashboard FILE
 //                                                   every facefuse metric referenced exists
@@ -65,6 +66,7 @@ const MODEL_MODULES = {
   "policy/v1": "kubernetes-models/policy/v1",
   "networking.k8s.io/v1": "kubernetes-models/networking.k8s.io/v1",
   "autoscaling/v2": "kubernetes-models/autoscaling/v2",
+  "batch/v1": "kubernetes-models/batch/v1",
   "keda.sh/v1alpha1": "@kubernetes-models/keda/keda.sh/v1alpha1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
 };
@@ -190,6 +192,125 @@ function queueNames() {
   return { group, streams: lanes.map((l) => `${prefix}:q:${l.replace(/'/g, "")}`) };
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Containers beside the servers (init containers, Jobs) and the model directory.
+// components/models-s3 pulls models into an emptyDir in an init container, components/models-pvc
+// mounts a shared claim, overlays/models-pvc/fill fills that claim in a Job; all use /models.
+const MODEL_DIR = "/models";
+function isModelsPull(c) { return Array.isArray(c.args) && c.args[0] === "models" && c.args[1] === "pull"; }
+function flagValue(args, flag) { const i = (args || []).indexOf(flag); return i >= 0 ? args[i + 1] : undefined; }
+function under(p, dir) { return typeof p === "string" && (p === dir || p.startsWith(dir.replace(/\/+$/, "") + "/")); }
+// The mount a path lies on (the deepest one holding it), or undefined.
+function mountOf(c, p) {
+  return (c.volumeMounts || []).filter((m) => under(p, m.mountPath))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+}
+// Whether a variable exists in the container's environment (`$(VAR)` in args expands only then;
+// otherwise the kubelet passes the text "$(VAR)" on unchanged).
+function envDefined(c, name, configMaps) {
+  if ((c.env || []).some((e) => e.name === name)) return true;
+  return (c.envFrom || []).some((ef) => {
+    const cm = ef.configMapRef && configMaps.get(ef.configMapRef.name);
+    return !!(cm && cm.data && cm.data[name] !== undefined);
+  });
+}
+function addSecretRefs(referencedSecrets, containers) {
+  for (const c of containers || []) {
+    for (const e of c.env || []) {
+      const ref = e.valueFrom && e.valueFrom.secretKeyRef;
+      if (!ref) continue;
+      if (!referencedSecrets.has(ref.name)) referencedSecrets.set(ref.name, new Set());
+      referencedSecrets.get(ref.name).add(ref.key);
+    }
+  }
+}
+// What every container must have, servers or not: the restricted Pod Security Standard's
+// container fields, requests and a memory limit, a pinned image.
+function checkContainerBasics(cw, c) {
+  const sc = c.securityContext || {};
+  check(sc.readOnlyRootFilesystem === true && sc.allowPrivilegeEscalation === false &&
+        ((sc.capabilities || {}).drop || []).includes("ALL"),
+        `${cw}: read-only root filesystem, no privilege escalation, no capabilities`);
+  const r = c.resources || {};
+  check(r.requests && r.requests.cpu !== undefined && r.requests.memory !== undefined &&
+        r.limits && r.limits.memory !== undefined, `${cw}: CPU and memory requests, memory limit`);
+  check(typeof c.image === "string" && /(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(c.image) &&
+        !/:latest$/.test(c.image), `${cw}: image pinned (${c.image})`);
+}
+// Volumes, references and the model directory of one pod template (Deployment or Job).
+// `claims`: every PersistentVolumeClaim of every render, by name (a Job may fill a claim that
+// another overlay creates).
+function checkPodVolumes(w, spec, configMaps, claims, isDeployment) {
+  const containers = [...(spec.initContainers || []), ...(spec.containers || [])];
+  const volumes = new Map((spec.volumes || []).map((v) => [v.name, v]));
+  // ConfigMaps named by volumes and variables are in the render: a reference kustomize did not
+  // rewrite to the generated (hashed) name leaves the pod stuck in ContainerCreating.
+  const cmRefs = new Set();
+  for (const v of volumes.values()) if (v.configMap && !v.configMap.optional) cmRefs.add(v.configMap.name);
+  for (const c of containers) {
+    for (const ef of c.envFrom || []) if (ef.configMapRef && !ef.configMapRef.optional) cmRefs.add(ef.configMapRef.name);
+    for (const e of c.env || []) {
+      const ref = e.valueFrom && e.valueFrom.configMapKeyRef;
+      if (ref && !ref.optional) cmRefs.add(ref.name);
+    }
+  }
+  if (cmRefs.size) {
+    const missing = [...cmRefs].filter((n) => !configMaps.has(n));
+    check(!missing.length, `${w}: the ConfigMaps it references are rendered with it`, `missing: ${missing.join(", ")}`);
+  }
+  for (const v of volumes.values()) {
+    if (!v.persistentVolumeClaim) continue;
+    const claim = claims.get(v.persistentVolumeClaim.claimName);
+    check(!!claim, `${w}: volume ${v.name}: claim ${v.persistentVolumeClaim.claimName} is created by an overlay`);
+    if (claim && isDeployment) {
+      const modes = claim.spec.accessModes || [];
+      check(modes.includes("ReadWriteMany") || modes.includes("ReadOnlyMany"),
+            `${w}: volume ${v.name}: claim ${claim.metadata.name} can be mounted on several nodes at once (${modes.join(", ")})`);
+    }
+  }
+  for (const c of containers) {
+    const cw = `${w} container ${c.name}`;
+    const unknown = (c.volumeMounts || []).filter((m) => !volumes.has(m.name)).map((m) => m.name);
+    if ((c.volumeMounts || []).length) check(!unknown.length, `${cw}: every mount names a volume of the pod`, unknown.join(", "));
+    const refs = [...new Set([...(c.command || []), ...(c.args || [])].flatMap((a) =>
+      [...String(a).matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1])))];
+    if (refs.length) {
+      const undefinedVars = refs.filter((n) => !envDefined(c, n, configMaps));
+      check(!undefinedVars.length, `${cw}: $(${refs.join("), $(")}) in its args ${refs.length > 1 ? "are" : "is"} in its environment`,
+            `not defined: ${undefinedVars.join(", ")}`);
+    }
+    if (isModelsPull(c)) {
+      // The puller: writes --model-dir, reads --models-manifest from a mounted file.
+      const dir = flagValue(c.args, "--model-dir");
+      const into = mountOf(c, dir);
+      check(!!into && !into.readOnly, `${cw}: models pull writes --model-dir ${dir} into a writable volume`,
+            into ? `mount ${into.mountPath} is read-only` : "no volume mounted there");
+      const manifest = flagValue(c.args, "--models-manifest");
+      check(!!mountOf(c, manifest), `${cw}: --models-manifest ${manifest} is a mounted file`);
+      continue;
+    }
+    // The servers. The image carries no manifest file (the built-in one is compiled in), so a
+    // FACEFUSE_MODELS_MANIFEST outside every mount names nothing; and a worker given a model
+    // directory but not pointed at it silently serves the image's built-in model instead.
+    const manifest = (c.env || []).find((e) => e.name === "FACEFUSE_MODELS_MANIFEST");
+    const manifestPath = manifest && manifest.value;
+    if (manifest) check(!!mountOf(c, manifestPath), `${cw}: FACEFUSE_MODELS_MANIFEST ${manifestPath} lies on a mounted volume`);
+    for (const m of (c.volumeMounts || []).filter((x) => under(x.mountPath, MODEL_DIR))) {
+      const v = volumes.get(m.name) || {};
+      check(m.readOnly === true && (!v.persistentVolumeClaim || v.persistentVolumeClaim.readOnly === true),
+            `${cw}: mounts ${m.mountPath} read-only (only models pull writes models)`);
+      check(under(manifestPath, m.mountPath), `${cw}: mounts ${m.mountPath} and serves its manifest (FACEFUSE_MODELS_MANIFEST under it)`,
+            `FACEFUSE_MODELS_MANIFEST is ${manifestPath === undefined ? "not set" : manifestPath}`);
+      if (v.emptyDir) {
+        const fillers = (spec.initContainers || []).filter((ic) => isModelsPull(ic) &&
+          (ic.volumeMounts || []).some((im) => im.name === m.name && !im.readOnly));
+        check(fillers.length > 0, `${cw}: the emptyDir ${m.name} at ${m.mountPath} is filled by a models pull init container`);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 function cmdValidate(files) {
   const adapterSchema = JSON.parse(fs.readFileSync(path.join(__dirname, "schemas",
@@ -202,6 +323,12 @@ function cmdValidate(files) {
 
   const all = [];
   const referencedSecrets = new Map();  // name -> Set(keys)
+  // Across renders: the claims overlays create (a Job may fill one another overlay creates), the
+  // images the workers run and the images of the models pull containers (which must match).
+  const claims = new Map();
+  for (const file of files) for (const o of readYaml(file)) if (o.kind === "PersistentVolumeClaim") claims.set(o.metadata.name, o);
+  const workerImages = new Set();
+  const pullImages = [];
   for (const file of files) {
     const name = path.basename(file, ".yaml");
     const objs = readYaml(file);
@@ -288,6 +415,39 @@ function cmdValidate(files) {
           if (!referencedSecrets.has(v.secret.secretName)) referencedSecrets.set(v.secret.secretName, new Set());
         }
       }
+      // Init containers (components/models-s3): the same container rules, and the image of the
+      // pod's own container - the model manifest's format and checks are the binary's.
+      for (const c of spec.initContainers || []) {
+        const cw = `${w} init container ${c.name}`;
+        checkContainerBasics(cw, c);
+        const images = [...new Set(spec.containers.map((x) => x.image))];
+        check(images.length === 1 && c.image === images[0], `${cw}: runs the pod's image (${c.image})`,
+              `the containers run ${images.join(", ")}`);
+        if (isModelsPull(c)) pullImages.push({ where: cw, image: c.image });
+      }
+      addSecretRefs(referencedSecrets, spec.initContainers);
+      if (role === "worker") for (const c of spec.containers) workerImages.add(c.image);
+      checkPodVolumes(w, spec, configMaps, claims, true);
+    }
+    // Jobs (overlays/models-pvc/fill): pod and container security as the Deployments'.
+    for (const j of byKind("Job")) {
+      const spec = j.spec.template.spec;
+      const w = `${name}: ${id(j)}`;
+      const psc = spec.securityContext || {};
+      check(psc.runAsNonRoot === true && Number.isInteger(psc.runAsUser) && psc.runAsUser > 0 &&
+            (psc.seccompProfile || {}).type === "RuntimeDefault", `${w} runs as a non-root user with the RuntimeDefault seccomp profile`);
+      check(spec.enableServiceLinks === false, `${w} has no service-link variables (they are FACEFUSE_*)`);
+      check(spec.automountServiceAccountToken === false, `${w} mounts no service account token`);
+      for (const c of [...(spec.initContainers || []), ...spec.containers]) {
+        const cw = `${w} container ${c.name}`;
+        checkContainerBasics(cw, c);
+        if (isModelsPull(c)) pullImages.push({ where: cw, image: c.image });
+      }
+      addSecretRefs(referencedSecrets, [...(spec.initContainers || []), ...spec.containers]);
+      checkPodVolumes(w, spec, configMaps, claims, false);
+    }
+    for (const pvc of byKind("PersistentVolumeClaim")) {
+      check(!!(((pvc.spec.resources || {}).requests || {}).storage), `${name}: ${id(pvc)} requests a size`);
     }
     if (deployments.some((d) => prefersSpot(d.spec.template.spec))) {
       for (const d of deployments.filter((x) => podLabels(x)["app.kubernetes.io/component"] === "gateway")) {
@@ -386,6 +546,13 @@ function cmdValidate(files) {
       check(valid, `${name}: ${id(cm)} config.yaml valid against prometheus-adapter-config.schema.json`,
             ajv.errorsText(validateAdapter.errors));
     }
+  }
+
+  // Whatever fills a model directory runs the workers' image (the fill Job is a kustomization of
+  // its own, with its own `images` pin).
+  for (const p of pullImages) {
+    check(workerImages.has(p.image), `${p.where}: models pull runs the workers' image (${p.image})`,
+          `workers run ${[...workerImages].join(", ") || "nothing"}`);
   }
 
   // 6. Strict fields, all objects of all renders at once (one compile).
