@@ -1,5 +1,6 @@
 #include "image/encode.hpp"
 
+#include "common/atomic_file.hpp"
 #include "image/provenance.hpp"
 
 #include <algorithm>
@@ -69,7 +70,7 @@ Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int qua
     if (!provenance.empty()) {
         if (Status marked = add_provenance_marker(*bytes, *format, provenance); !marked) return marked;
     }
-    return write_file(path, *bytes);
+    return write_file_atomically(path, *bytes);
 }
 
 }  // namespace facefuse::image

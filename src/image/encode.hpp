@@ -21,14 +21,9 @@ struct EncodeOptions {
 // codec fails.
 Result<std::vector<std::uint8_t>> encode_image(const cv::Mat& bgr, const EncodeOptions& options);
 
-// Writes atomically (temporary "<path>.tmp-<pid>-<random>" in the same directory, fsync, then
-// rename), so a reader never sees a half-written output and a failed run leaves no partial
-// file. Replaces an existing file. Errors: kOutputError with the path and the OS reason, or
-// saying that the directory does not exist.
-Status write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
-
 // format_from_extension + encode_image (+ add_provenance_marker when `provenance` is not empty)
-// + write_file. Errors: theirs (kUsage for an unknown extension, before anything is written).
+// + write_file_atomically (common/atomic_file.hpp). Errors: theirs (kUsage for an unknown
+// extension, before anything is written).
 Status save_image(const cv::Mat& bgr, const std::filesystem::path& path, int quality,
                   std::string_view provenance = {});
 

@@ -1,4 +1,4 @@
-// write_file uses POSIX calls rather than std::ofstream: O_EXCL guarantees the temporary name is
+// write_file_atomically uses POSIX calls rather than std::ofstream: O_EXCL guarantees the temporary name is
 // ours alone, errno is reliable at every step (a stream's failbit says nothing about why), and
 // fsync makes the data durable before the rename publishes it.
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <string>
 #include <system_error>
 
-#include "image/encode.hpp"
+#include "common/atomic_file.hpp"
 
-namespace facefuse::image {
+namespace facefuse {
 namespace {
 
 Error output_error(const std::filesystem::path& path, const std::string& why) {
@@ -41,7 +41,7 @@ std::string temp_path_for(const std::filesystem::path& path) {
     return path.string() + ".tmp-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
-bool write_all(int fd, const std::vector<std::uint8_t>& bytes) {
+bool write_all(int fd, std::span<const std::uint8_t> bytes) {
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -57,7 +57,7 @@ bool write_all(int fd, const std::vector<std::uint8_t>& bytes) {
 
 }  // namespace
 
-Status write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+Status write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
     namespace fs = std::filesystem;
     const fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     std::error_code ec;
@@ -96,4 +96,4 @@ Status write_file(const std::filesystem::path& path, const std::vector<std::uint
     return Status::Ok();
 }
 
-}  // namespace facefuse::image
+}  // namespace facefuse
