@@ -11,6 +11,7 @@
 #include "cli/duration.hpp"
 #include "cli/engine_flags.hpp"
 #include "cli/policy_flags.hpp"
+#include "cli/s3_flags.hpp"
 #include "cli/service_runtime.hpp"
 #include "obs/log.hpp"
 #include "storage/s3/s3_blob_store.hpp"
@@ -24,22 +25,13 @@ namespace {
 
 struct ClusterFlags {
     std::string redis = "redis://127.0.0.1:6379/0";
-    std::string s3_endpoint;
-    std::string s3_bucket = "facefuse";
-    std::string s3_region = "us-east-1";
-    bool s3_path_style = true;
+    S3Flags s3;
 
     void add_to(CLI::App& c) {
         c.add_option("--redis", redis, "Redis URL redis://[:password@]host:port/db (password: prefer FACEFUSE_REDIS)")
             ->envname("FACEFUSE_REDIS")
             ->capture_default_str();
-        c.add_option("--s3-endpoint", s3_endpoint, "S3-compatible endpoint URL (empty: AWS for --s3-region)")
-            ->envname("FACEFUSE_S3_ENDPOINT");
-        c.add_option("--s3-bucket", s3_bucket, "bucket for images")->envname("FACEFUSE_S3_BUCKET")->capture_default_str();
-        c.add_option("--s3-region", s3_region, "SigV4 region")->envname("FACEFUSE_S3_REGION")->capture_default_str();
-        c.add_option("--s3-path-style", s3_path_style, "path-style URLs (true) or virtual-host style (false)")
-            ->envname("FACEFUSE_S3_PATH_STYLE")
-            ->capture_default_str();
+        s3.add_to(c);
     }
 
     struct Backends {
@@ -58,12 +50,7 @@ struct ClusterFlags {
         if (!client) return client.error();
         tasks::redis::RedisQueueOptions queue_options;
         queue_options.max_depth = queue_max;
-        storage::S3Options s3 = storage::s3_options_from_env();  // credentials: AWS_* variables
-        s3.endpoint = s3_endpoint;
-        s3.bucket = s3_bucket;
-        s3.region = s3_region;
-        s3.path_style = s3_path_style;
-        auto blobs = storage::make_s3_blob_store(s3);
+        auto blobs = storage::make_s3_blob_store(s3.options());
         if (!blobs) return blobs.error();
         // Expired tasks stay as tombstones for one more TTL (410, then 404): Redis must keep a
         // record longer than that, or the blob keys of a record it dropped would be lost.

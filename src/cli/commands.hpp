@@ -17,5 +17,6 @@ void add_serve_command(CLI::App& app, CommandRun& run);
 void add_loadgen_command(CLI::App& app, CommandRun& run);
 void add_cluster_commands(CLI::App& app, CommandRun& run);  // gateway, worker
 void add_token_command(CLI::App& app, CommandRun& run);
+void add_models_command(CLI::App& app, CommandRun& run);  // models list | verify | pull
 
 }  // namespace facefuse::cli

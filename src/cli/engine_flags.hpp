@@ -26,7 +26,7 @@ struct EngineFlags {
     // every call, so a reload sees its edits), or --landmark-model's file (not checksummed).
     // kUsage / kFileNotFound for a bad manifest.
     Result<models::ModelSpec> landmark_spec() const;
-    // landmark_spec(), its checksum verified (~65 ms), loaded (~0.4 s). kModelUnavailable,
+    // landmark_spec(), loaded (~0.4 s) with its checksum verified alongside. kModelUnavailable,
     // kUsage or kFileNotFound on failure.
     Result<std::shared_ptr<const face::LandmarkProvider>> load_landmarker() const;
     // load_landmarker() and an analyser around it.

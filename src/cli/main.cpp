@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     add_loadgen_command(app, run);
     add_cluster_commands(app, run);
     add_token_command(app, run);
+    add_models_command(app, run);
 
     try {
         app.parse(argc, argv);

@@ -111,6 +111,11 @@ Result<Manifest> read_manifest(const std::filesystem::path& file, std::filesyste
 
 Manifest builtin_manifest() { return Manifest{{default_landmark_model()}}; }
 
+Result<Manifest> load_manifest(const std::filesystem::path& file, std::filesystem::path model_dir) {
+    if (file.empty()) return builtin_manifest();
+    return read_manifest(file, std::move(model_dir));
+}
+
 std::string to_json(const Manifest& manifest, const std::filesystem::path& model_dir) {
     json models = json::array();
     for (const ModelSpec& spec : manifest.models) {

@@ -34,6 +34,9 @@ Result<Manifest> read_manifest(const std::filesystem::path& file, std::filesyste
 // The manifest of a process started without one: Debian's landmark model.
 Manifest builtin_manifest();
 
+// read_manifest(file, model_dir), or builtin_manifest() when `file` is empty.
+Result<Manifest> load_manifest(const std::filesystem::path& file, std::filesystem::path model_dir = {});
+
 // The JSON form (paths as given: absolute stay absolute, those inside model_dir are relative).
 std::string to_json(const Manifest& manifest, const std::filesystem::path& model_dir);
 

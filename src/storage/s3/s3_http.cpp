@@ -156,10 +156,14 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, config_.timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      std::min(config_.connect_timeout_ms, config_.timeout_ms));
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    // USERNAME and PASSWORD rather than USERPWD "a:s": nothing in the secret needs escaping.
-    curl_easy_setopt(curl, CURLOPT_USERNAME, config_.access_key.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.secret_key.c_str());
+    // No access key: an anonymous request, as S3 allows for public objects (and as a plain
+    // HTTP server answers `models pull --from https://...`).
+    if (!config_.access_key.empty()) {
+        curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+        // USERNAME and PASSWORD rather than USERPWD "a:s": nothing in the secret needs escaping.
+        curl_easy_setopt(curl, CURLOPT_USERNAME, config_.access_key.c_str());
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.secret_key.c_str());
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
     if (connect_to.list != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);

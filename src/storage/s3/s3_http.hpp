@@ -26,7 +26,7 @@ namespace facefuse::storage::s3 {
 
 struct HttpConfig {
     std::string region;
-    std::string access_key;
+    std::string access_key;     // empty: requests are sent unsigned (anonymous)
     std::string secret_key;     // never logged, never put in a message
     std::string session_token;  // empty unless temporary credentials are used
     long timeout_ms = 30000;    // whole exchange, connect included
