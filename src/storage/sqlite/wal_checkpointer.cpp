@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <string>
+
 namespace facefuse::storage {
 
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::filesystem::path& file,
@@ -15,6 +17,23 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::files
         return error;
     }
     sqlite3_busy_timeout(db, 1000);
+    // A new connection does not know the file is in WAL mode until it has read it, and until
+    // then sqlite3_wal_checkpoint_v2 does nothing at all (it reports a log of -1 frames). One
+    // read makes it look.
+    char* mode = nullptr;
+    auto keep_mode = [](void* out, int, char** values, char**) {
+        *static_cast<char**>(out) = sqlite3_mprintf("%s", values[0] != nullptr ? values[0] : "");
+        return 0;
+    };
+    const int read = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master; PRAGMA journal_mode", keep_mode, &mode, nullptr);
+    const std::string journal = mode != nullptr ? mode : "";
+    sqlite3_free(mode);
+    if (read != SQLITE_OK || journal != "wal") {
+        Error error = make_error(ErrorCode::kInternal, "cannot checkpoint " + file.string() + ": journal mode is '" +
+                                                           journal + "', not wal (" + sqlite3_errmsg(db) + ")");
+        sqlite3_close_v2(db);
+        return error;
+    }
     return std::make_unique<WalCheckpointer>(Token{}, db, interval);
 }
 
