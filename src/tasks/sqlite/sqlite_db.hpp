@@ -4,7 +4,8 @@
 // SqliteConn owns one sqlite3 connection and a cache of prepared statements; Stmt borrows one of
 // them and resets it when it goes out of scope. SqliteDatabase puts a mutex in front of the
 // writer connection and offers three ways in: write(), which runs a function inside BEGIN
-// IMMEDIATE ... COMMIT (rolled back if the function fails or throws); read(), for single
+// IMMEDIATE ... COMMIT (rolled back if the function fails or throws; concurrent writes share
+// one transaction, each in its own savepoint: sqlite_group_commit.cpp); read(), for single
 // statements that only read, on one of a few reader connections (WAL lets them read while the
 // writer writes, so polling clients and workers' reads do not queue behind commits); and
 // on_writer(), for statements outside a transaction that must run on the writer (PRAGMAs).
@@ -21,8 +22,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -123,8 +126,11 @@ class SqliteDatabase {
     std::int64_t now_ms() const { return now_ms_(); }
     const std::string& path() const { return conn_.path(); }
 
-    // Runs fn(SqliteConn&) -> Status or Result<T> in one IMMEDIATE transaction, holding the
-    // connection mutex. Commits if fn succeeds; rolls back if it fails or throws.
+    // Runs fn(SqliteConn&) -> Status or Result<T> in an IMMEDIATE transaction on the writer
+    // connection and returns once that transaction committed. If fn fails or throws, none of
+    // its changes are kept. Writes that arrive while another commits share the next transaction
+    // (group commit, sqlite_group_commit.cpp), each in its own savepoint: one commit for many
+    // writers, and a failing fn still undoes only its own changes. fn must not call write().
     template <typename Fn>
     std::invoke_result_t<Fn&, SqliteConn&> write(std::string_view what, Fn&& fn);
 
@@ -144,6 +150,17 @@ class SqliteDatabase {
     void wait_for_work(std::uint64_t seen, std::chrono::milliseconds timeout);
 
   private:
+    // One write() waiting for its group's commit; the functions are write()'s type-erased halves.
+    struct GroupWrite {
+        std::string_view what;
+        std::function<bool(SqliteConn&)> run;     // runs fn, keeps its result; true if it succeeded
+        std::function<void(const Error&)> fail;  // the transaction did not commit: this is the result
+        bool done = false;                        // guarded by group_mu_
+    };
+    // Queues `op`; one waiting writer at a time takes the queue and commits it as one group.
+    void commit_in_group(GroupWrite& op);
+    void run_group(const std::vector<GroupWrite*>& group);
+
     template <typename R>
     static R internal_error(std::string_view what, const char* why);
 
@@ -167,6 +184,11 @@ class SqliteDatabase {
     std::mutex work_mu_;
     std::condition_variable work_cv_;
     std::uint64_t work_generation_ = 0;
+
+    std::mutex group_mu_;
+    std::condition_variable group_cv_;
+    std::vector<GroupWrite*> group_queue_;  // guarded by group_mu_
+    bool group_leader_ = false;             // someone is committing a group; guarded by group_mu_
 };
 
 template <typename R>
@@ -178,27 +200,22 @@ R SqliteDatabase::internal_error(std::string_view what, const char* why) {
 template <typename Fn>
 std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::write(std::string_view what, Fn&& fn) {
     using R = std::invoke_result_t<Fn&, SqliteConn&>;
-    std::lock_guard lock(mu_);
-    try {
-        if (Status begun = conn_.exec("BEGIN IMMEDIATE", what); !begun.ok())
-            return R(begun.error());
-        R result = fn(conn_);
-        if (!result.ok()) {
-            conn_.rollback();
-            return result;
+    std::optional<R> result;
+    GroupWrite op;
+    op.what = what;
+    op.run = [&](SqliteConn& conn) {
+        try {
+            result.emplace(fn(conn));
+        } catch (const std::exception& e) {
+            result.emplace(internal_error<R>(what, e.what()));
+        } catch (...) {
+            result.emplace(internal_error<R>(what, "unknown exception"));
         }
-        if (Status committed = conn_.exec("COMMIT", what); !committed.ok()) {
-            conn_.rollback();
-            return R(committed.error());
-        }
-        return result;
-    } catch (const std::exception& e) {
-        conn_.rollback();
-        return internal_error<R>(what, e.what());
-    } catch (...) {
-        conn_.rollback();
-        return internal_error<R>(what, "unknown exception");
-    }
+        return result->ok();
+    };
+    op.fail = [&](const Error& error) { result.emplace(R(error)); };
+    commit_in_group(op);
+    return std::move(*result);
 }
 
 template <typename Fn>
