@@ -85,9 +85,12 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
     task.max_attempts = config_.max_attempts;
     task.options_json = canonical;
     task.idempotency_key = request.idempotency_key;
-    task.request_hash = sha256_hex(request.kind + "\n" + std::string(priority_name(request.priority)) + "\n" +
-                                   canonical + "\n" + sha256_hex(as_text(request.source)) + "\n" +
-                                   sha256_hex(as_text(request.target)));
+    // Only an idempotent request is ever compared with another: hashing 100 KB images for every
+    // other submit would be work for nothing.
+    if (!request.idempotency_key.empty())
+        task.request_hash = sha256_hex(request.kind + "\n" + std::string(priority_name(request.priority)) + "\n" +
+                                       canonical + "\n" + sha256_hex(as_text(request.source)) + "\n" +
+                                       sha256_hex(as_text(request.target)));
     task.created_at_ms = task.updated_at_ms = now;
     task.expires_at_ms = now + config_.task_ttl.count();
     task.target_key = storage::blob_key(task.tenant, task.id, "target", image::format_name(*target_format));

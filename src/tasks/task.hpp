@@ -47,7 +47,7 @@ struct Task {
     std::string result_content_type;           // e.g. "image/png"
     std::string moderation;                    // the content policy's decision as JSON; "" if none ran
     std::string idempotency_key;               // empty when the client sent none
-    std::string request_hash;                  // sha256 of the request, for idempotency checks
+    std::string request_hash;                  // sha256 of the request, for idempotency checks; empty without a key
     double progress = 0;                       // 0..1
     bool cancel_requested = false;             // cooperative cancel of a running task
     std::optional<TaskError> error;            // set when failed (or the last transient error)

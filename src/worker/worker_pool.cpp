@@ -132,8 +132,13 @@ void WorkerPool::adapt_batch_size(bool out_of_memory, std::size_t leased) {
 void WorkerPool::heartbeat_loop() {
     const auto interval = std::max(config_.lease_for / 3, std::chrono::milliseconds(10));
     std::unique_lock lock(mutex_);
+    auto next_beat = std::chrono::steady_clock::now() + interval;
     while (!(stopping_ && releasing_)) {
-        stop_signal_.wait_for(lock, interval);
+        // stop_signal_ is also notified after every task: wake-ups before the beat is due only
+        // re-check for shutdown (renewing every lease after every task was a write per task).
+        stop_signal_.wait_until(lock, next_beat);
+        if (std::chrono::steady_clock::now() < next_beat) continue;
+        next_beat = std::chrono::steady_clock::now() + interval;
         for (auto& slot : slots_) {
             if (!slot->lease) continue;
             tasks::Lease lease = *slot->lease;

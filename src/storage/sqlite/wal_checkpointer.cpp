@@ -62,7 +62,10 @@ int WalCheckpointer::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*na
     auto* checkpointer = static_cast<WalCheckpointer*>(self);
     {
         std::lock_guard lock(checkpointer->mu_);
-        if (pages < checkpointer->wake_pages_ || checkpointer->due_) return SQLITE_OK;
+        // `pages` is the whole log; what the last checkpoint copied does not need another one.
+        // (A log that restarted from its beginning is shorter than that: all of it is new.)
+        const int fresh = pages >= checkpointer->copied_ ? pages - checkpointer->copied_ : pages;
+        if (fresh < checkpointer->wake_pages_ || checkpointer->due_) return SQLITE_OK;
         checkpointer->due_ = true;
     }
     checkpointer->wake_.notify_one();
@@ -79,8 +82,11 @@ void WalCheckpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs, never waits for or blocks anyone. A
         // failure (busy, I/O) is left for the next round; the log only grows meanwhile.
-        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        int log_frames = 0;
+        int copied = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
         lock.lock();
+        if (rc == SQLITE_OK) copied_ = copied;
         if (last) return;
     }
 }

@@ -33,7 +33,7 @@ class WalCheckpointer {
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
     // Installs a commit hook on a writer connection that wakes the checkpointer early when
-    // its log has grown past `wake_pages` pages. The connection must outlive this object's
+    // its log holds `wake_pages` pages more than the last checkpoint copied. The connection must outlive this object's
     // use of it (the hook only signals a condition variable).
     void watch(sqlite3* writer, int wake_pages);
 
@@ -47,6 +47,7 @@ class WalCheckpointer {
     sqlite3* db_;
     std::chrono::milliseconds interval_;
     int wake_pages_ = 1000;
+    int copied_ = 0;  // frames of the log the last checkpoint had copied; guarded by mu_
     std::mutex mu_;
     std::condition_variable wake_;
     bool stop_ = false;

@@ -5,7 +5,8 @@
 // idempotency keys and the dead letters. Keeping them in one database means a create and its
 // idempotency key, or an expiry and the queue rows it leaves behind, commit together.
 //
-// Schema (version 2, kept in PRAGMA user_version; see sqlite_schema.cpp; v2 added tasks.moderation):
+// Schema (version 3, kept in PRAGMA user_version; see sqlite_schema.cpp; v2 added tasks.moderation
+// and per-tenant queued counts, v3 per-lane waiting counts):
 //   tasks             one row per Task, every field (options_json, error code and message, the
 //                     five timestamps). Index (tenant, created_at_ms DESC, id DESC) serves list()
 //                     and its cursor; index expires_at_ms serves expire().
@@ -19,6 +20,8 @@
 //                     runnable when not_before_ms <= now and it is unleased or its lease expired.
 //   dead_letters      task_id, priority, reason, deliveries, worker, dead_at_ms: why a task
 //                     gave up.
+//   lane_waiting      priority -> unleased queue rows, kept by triggers on queue (v3), for the
+//                     lane bound enqueue() checks.
 //
 // Leases are rows, not locks: lease() stamps a row with a fresh random token and an expiry in
 // one IMMEDIATE transaction. A worker that dies simply stops renewing, and once the expiry passes
@@ -79,6 +82,8 @@ struct SqliteQueueOptions {
     // Bound on the waiting (not leased) tasks of each lane, indexed by Priority; enqueue beyond
     // it gives kQueueFull. A task already admitted is never refused: retry() and expired
     // leases put tasks back even into a full lane (which may then briefly exceed its bound).
+    // The bound counts unleased rows (kept by triggers, O(1)); a task whose lease expired
+    // counts again once it is leased anew or retried -- depth() counts it at once.
     std::array<std::int64_t, kPriorityCount> max_depth{10000, 10000, 10000};
     // How often a waiting lease() looks for work enqueued by other processes. Enqueues by this
     // process (through any queue on the same SqliteDatabase) wake it at once.

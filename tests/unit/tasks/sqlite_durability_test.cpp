@@ -42,11 +42,11 @@ std::string raw_pragma(const std::string& path, const std::string& pragma) {
 TEST_F(DurabilityTest, CreatesWalDatabaseWithSchemaVersion) {
     ASSERT_NE(open(), nullptr);
     EXPECT_EQ(raw_pragma(db_path(), "PRAGMA journal_mode"), "wal");
-    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "2");
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "3");
     ASSERT_NE(open(), nullptr) << "reopening an existing database";
 }
 
-// A version-1 file (before the moderation column) is brought to version 2 in place.
+// A version-1 file (before the moderation column) is brought to the current version in place.
 TEST_F(DurabilityTest, MigratesAVersionOneDatabase) {
     ASSERT_NE(open(), nullptr);
     raw_exec(db_path(),
@@ -56,9 +56,30 @@ TEST_F(DurabilityTest, MigratesAVersionOneDatabase) {
     EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "1");
     auto db = open_sqlite(db_path());
     ASSERT_TRUE(db.ok()) << db.error().message;
-    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "2");
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "3");
     EXPECT_EQ(raw_pragma(db_path(), "SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'moderation'"), "1");
     EXPECT_EQ(raw_pragma(db_path(), "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenant_queued%'"), "5");
+}
+
+// A version-2 file with tasks waiting, one of them leased, gets lane counts that match its rows.
+TEST_F(DurabilityTest, MigratesAVersionTwoQueueWithItsWaitingCounts) {
+    {
+        auto db = open();
+        ASSERT_NE(db, nullptr);
+        SqliteTaskQueue queue(db);
+        for (const char* id : {"n1", "n2", "n3"}) ASSERT_TRUE(queue.enqueue(id, Priority::kNormal, 0).ok());
+        ASSERT_TRUE(queue.enqueue("b1", Priority::kBatch, 0).ok());
+        auto leased = queue.lease("w", 1, std::chrono::seconds(60), std::chrono::milliseconds(0));
+        ASSERT_TRUE(leased.ok() && leased->size() == 1);
+    }
+    raw_exec(db_path(),
+             "DROP TRIGGER lane_waiting_insert; DROP TRIGGER lane_waiting_delete; DROP TRIGGER lane_waiting_leased; "
+             "DROP TRIGGER lane_waiting_released; DROP TABLE lane_waiting; PRAGMA user_version = 2");
+    ASSERT_NE(open(), nullptr);
+    EXPECT_EQ(raw_pragma(db_path(), "PRAGMA user_version"), "3");
+    EXPECT_EQ(raw_pragma(db_path(), "SELECT waiting FROM lane_waiting WHERE priority = 1"), "2");
+    EXPECT_EQ(raw_pragma(db_path(), "SELECT waiting FROM lane_waiting WHERE priority = 2"), "1");
+    EXPECT_EQ(raw_pragma(db_path(), "SELECT waiting FROM lane_waiting WHERE priority = 0"), "0");
 }
 
 TEST_F(DurabilityTest, RefusesNewerSchemaAndNonDatabases) {

@@ -295,3 +295,47 @@ TEST_F(QueueTest, ConcurrentWorkersNeverShareATask) {
 
 }  // namespace
 }  // namespace facefuse::tasks::testing
+
+namespace facefuse::tasks::testing {
+namespace {
+
+// The lane bound reads counts kept by triggers; after any mix of operations they must equal
+// the rows they stand for.
+TEST_F(QueueTest, LaneCountsFollowEveryOperation) {
+    auto db = open();
+    SqliteTaskQueue queue(db);
+    std::vector<Lease> held;
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE(queue.enqueue(numbered("t", i), static_cast<Priority>(i % 3), 0).ok());
+        if (i % 4 == 0) held.push_back(lease_one(queue));
+    }
+    ASSERT_TRUE(queue.ack(held[0]).ok());
+    ASSERT_TRUE(queue.retry(held[1], 0).ok());
+    ASSERT_TRUE(queue.dead_letter(held[2], "gave up").ok());
+    ASSERT_TRUE(queue.remove(numbered("t", 29), static_cast<Priority>(29 % 3)).ok());
+    held.push_back(lease_one(queue));
+    ASSERT_EQ(*queue.release_all_leases(), 6);
+
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw,
+                                 "SELECT l.priority, l.waiting, (SELECT count(*) FROM queue q WHERE q.priority = "
+                                 "l.priority AND q.lease_token IS NULL) FROM lane_waiting l",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    int lanes = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        ++lanes;
+        EXPECT_EQ(sqlite3_column_int(stmt, 1), sqlite3_column_int(stmt, 2)) << "lane " << sqlite3_column_int(stmt, 0);
+    }
+    EXPECT_EQ(lanes, 3);
+    sqlite3_finalize(stmt);
+    sqlite3_close(raw);
+    std::int64_t total = 0;
+    for (Priority p : {Priority::kVip, Priority::kNormal, Priority::kBatch}) total += *queue.depth(p);
+    EXPECT_EQ(total, 27) << "30 enqueued, one acked, one dead, one removed";
+}
+
+}  // namespace
+}  // namespace facefuse::tasks::testing
