@@ -111,7 +111,7 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
     auto checkpointer = WalCheckpointer::start(file);
     if (!checkpointer) return checkpointer.error();
     store->checkpointer_ = std::move(checkpointer.value());
-    store->checkpointer_->watch(store->writer_->db, 256);  // 256 x 64 KiB: 16 MiB of log
+    store->checkpointer_->watch(store->writer_->db, 256);  // 256 x 16 KiB: 4 MiB of log
     for (int i = 0; i < std::max(1, reader_connections); ++i) {
         auto reader = connect(false);
         if (!reader) return reader.error();
