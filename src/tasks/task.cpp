@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 
 namespace facefuse::tasks {
@@ -48,8 +50,15 @@ bool can_transition(TaskState from, TaskState to) {
 }
 
 std::string new_task_id() {
+    // The first 6 bytes are the time (ms since the epoch, big-endian), as in UUIDv7: ids made
+    // one after another sort together, so a database inserts them at the end of its primary-key
+    // index instead of into a random page each time. Measured on serve, random ids dirtied a
+    // page per task in each id index. The other 10 bytes stay random.
     std::array<unsigned char, 16> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    const auto now_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    for (int i = 0; i < 6; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(now_ms >> (8 * (5 - i)));
+    if (RAND_bytes(bytes.data() + 6, static_cast<int>(bytes.size()) - 6) != 1) {
         // The OS CSPRNG failing is not something to paper over with a weaker id.
         throw std::runtime_error("RAND_bytes failed: no secure randomness for task ids");
     }

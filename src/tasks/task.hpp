@@ -58,7 +58,8 @@ struct Task {
     std::int64_t expires_at_ms = 0;            // record and blobs are deleted after this
 };
 
-// 128 random bits as 32 lowercase hex characters (from the OS's CSPRNG).
+// 32 lowercase hex characters: 48 bits of the current time in ms (so ids sort by creation, and
+// index inserts land together) then 80 random bits from the OS's CSPRNG.
 std::string new_task_id();
 
 }  // namespace facefuse::tasks

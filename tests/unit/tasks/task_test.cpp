@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -59,6 +60,23 @@ TEST(TaskId, Is32LowercaseHexAndUnique) {
         for (char c : id) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << id;
         EXPECT_TRUE(seen.insert(id).second) << "duplicate id " << id;
     }
+}
+
+TEST(TaskId, SortsByCreationTimeAndKeepsEightyRandomBits) {
+    const std::string first = new_task_id();
+    const auto later = std::chrono::steady_clock::now() + std::chrono::milliseconds(3);
+    while (std::chrono::steady_clock::now() < later) {
+    }  // a few ms pass (busy: the test is about the clock, not about waiting for something)
+    const std::string second = new_task_id();
+    EXPECT_LT(first.substr(0, 12), second.substr(0, 12)) << first << " then " << second;
+    const auto ms = std::stoll(first.substr(0, 12), nullptr, 16);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    EXPECT_LE(now - ms, 60'000) << "the prefix is the creation time in ms";
+    std::set<std::string> tails;
+    for (int i = 0; i < 100; ++i) tails.insert(new_task_id().substr(12));
+    EXPECT_EQ(tails.size(), 100u) << "the random part differs within one millisecond";
 }
 
 }  // namespace
