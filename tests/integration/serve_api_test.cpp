@@ -115,7 +115,8 @@ TEST_F(ServeApiTest, ResultWhileQueuedIs409) {
     EXPECT_EQ(json_of(r)["error"]["code"], "not_finished");
 }
 
-// The blob store `serve --blob-store KIND` keeps in `data` (opened beside the running server).
+// The blob store `serve --blob-store KIND` keeps in `data`. The SQLite file only while serve is
+// stopped: a running serve holds its files exclusively.
 std::shared_ptr<storage::BlobStore> open_blobs(const std::string& kind, const std::filesystem::path& data) {
     if (kind == "files") return std::make_shared<storage::FsBlobStore>(data / "blobs");
     auto opened = storage::SqliteBlobStore::open(data / "blobs.db", 1);
@@ -128,25 +129,33 @@ TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
     for (const std::string store : {"sqlite", "files"}) {
         SCOPED_TRACE("--blob-store " + store);
         const auto data = dir / ("data-" + store);
-        ServeProcess serve(data, {"--workers", "1", "--task-ttl", "4s", "--blob-store", store});
-        const HttpResponse r = http_post_form(serve.url("/v1/swaps?wait=60"), noop_form());
+        const std::vector<std::string> args = {"--workers", "1", "--task-ttl", "4s", "--blob-store", store};
+        auto serve = std::make_unique<ServeProcess>(data, args);
+        const HttpResponse r = http_post_form(serve->url("/v1/swaps?wait=60"), noop_form());
         ASSERT_EQ(r.status, 200) << r.body;
         const std::string id = json_of(r)["id"];
         const std::string target_key = storage::blob_key("local", id, "target", "jpeg");
         const std::string result_key = storage::blob_key("local", id, "result", "jpeg");
-        // The keys are right: both images are there until the task expires (4 s is far more
-        // than the few ms between the 200 and this look).
-        auto blobs = open_blobs(store, data);
-        ASSERT_TRUE(blobs);
-        for (const std::string& key : {target_key, result_key}) {
-            auto there = blobs->exists(key);
-            EXPECT_TRUE(there.ok() && *there) << key;
+        // The keys are right: both images are there before the task expires. serve stops for the
+        // look (only a running serve deletes anything) and starts again on the same data.
+        ASSERT_EQ(serve->terminate(), 0);
+        {
+            auto blobs = open_blobs(store, data);
+            ASSERT_TRUE(blobs);
+            for (const std::string& key : {target_key, result_key}) {
+                auto there = blobs->exists(key);
+                EXPECT_TRUE(there.ok() && *there) << key;
+            }
         }
-        const auto gone = poll_task(serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
+        serve = std::make_unique<ServeProcess>(data, args);
+        const auto gone = poll_task(*serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
                                     std::chrono::seconds(30));
         EXPECT_EQ(gone.value("http_status", 0), 410);
-        EXPECT_EQ(http_get(serve.url("/v1/tasks/" + id + "/result")).status, 410);
+        EXPECT_EQ(http_get(serve->url("/v1/tasks/" + id + "/result")).status, 410);
         // Neither the uploaded target nor the result is left in the store.
+        ASSERT_EQ(serve->terminate(), 0);
+        auto blobs = open_blobs(store, data);
+        ASSERT_TRUE(blobs);
         for (const std::string& key : {target_key, result_key}) {
             auto exists = blobs->exists(key);
             ASSERT_TRUE(exists.ok()) << exists.error().message;

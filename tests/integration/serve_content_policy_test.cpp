@@ -48,18 +48,25 @@ TEST_F(ServeContentPolicyTest, RejectModeFails422AndKeepsNothingOfTheInput) {
     EXPECT_EQ(task["status"], "failed");
     EXPECT_EQ(task["moderation"]["verdict"], "rejected");
     EXPECT_GT(task["moderation"]["score"].get<double>(), 0.99);
-    // The rejected upload is gone from the store.
-    auto blobs = storage::SqliteBlobStore::open(dir / "data" / "blobs.db", 1);
-    ASSERT_TRUE(blobs.ok()) << blobs.error().message;
-    auto there = (*blobs)->exists(storage::blob_key("local", id, "target", "png"));
-    ASSERT_TRUE(there.ok());
-    EXPECT_FALSE(*there);
 
     // A dark image passes, with its decision recorded.
     const HttpResponse allowed = http_post_form(serve.url("/v1/swaps?wait=30"), noop_of(flat_png(0)));
     ASSERT_EQ(allowed.status, 200) << allowed.body;
     EXPECT_EQ(json_of(allowed)["moderation"]["verdict"], "allowed");
     EXPECT_LT(json_of(allowed)["moderation"]["score"].get<double>(), 0.01);
+    const std::string allowed_id = json_of(allowed)["id"];
+
+    // The rejected upload is gone from the store; the allowed one is there. (serve holds its
+    // files exclusively while it runs: look once it has stopped.)
+    ASSERT_EQ(serve.terminate(), 0);
+    auto blobs = storage::SqliteBlobStore::open(dir / "data" / "blobs.db", 1);
+    ASSERT_TRUE(blobs.ok()) << blobs.error().message;
+    auto rejected_there = (*blobs)->exists(storage::blob_key("local", id, "target", "png"));
+    ASSERT_TRUE(rejected_there.ok());
+    EXPECT_FALSE(*rejected_there);
+    auto allowed_there = (*blobs)->exists(storage::blob_key("local", allowed_id, "target", "png"));
+    ASSERT_TRUE(allowed_there.ok());
+    EXPECT_TRUE(*allowed_there) << "the check looks at the right keys";
 }
 
 TEST_F(ServeContentPolicyTest, FlagModeLetsTheTaskRunAndRecordsTheFlag) {

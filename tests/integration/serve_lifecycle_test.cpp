@@ -99,3 +99,23 @@ TEST_F(ServeLifecycleTest, LogsAreJsonLinesThatFollowATask) {
 
 }  // namespace
 }  // namespace facefuse::test
+
+namespace facefuse::test {
+namespace {
+
+// A serve hands every leased task back when it starts, so two on one data directory would steal
+// each other's running tasks: the second one must refuse, saying why, and the first go on.
+TEST(ServeDataDir, ASecondServeOnTheSameDataDirRefusesAndTheFirstKeepsServing) {
+    TempDir dir;
+    ServeProcess first(dir / "data", {"--workers", "1"});
+    const CommandResult second = run_facefuse(
+        {"serve", "--auth", "none", "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string()}, "", 60);
+    EXPECT_EQ(second.exit_code, 6) << describe(second);
+    EXPECT_NE(second.err.find("same --data-dir"), std::string::npos) << describe(second);
+    const HttpResponse done = http_post_form(first.url("/v1/swaps?wait=30"), noop_form());
+    EXPECT_EQ(done.status, 200) << done.body;
+    EXPECT_EQ(first.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace facefuse::test

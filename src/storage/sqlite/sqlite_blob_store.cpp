@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "storage/sqlite/sqlite_vfs.hpp"
+
 namespace facefuse::storage {
 namespace {
 
@@ -23,9 +25,12 @@ Error sqlite_failure(int rc, sqlite3* db, const std::filesystem::path& path, std
     const bool transient = primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY ||
                            primary == SQLITE_LOCKED || primary == SQLITE_NOMEM || primary == SQLITE_CANTOPEN;
     const char* reason = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const bool locked = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
     return make_error(transient ? ErrorCode::kUnavailable : ErrorCode::kInternal,
                       "blob store " + path.string() + ": cannot " + std::string(what) + ": " + reason +
-                          ". Check that the data directory is writable and the disk has space.");
+                          (locked ? ". Another process holds the file: is a second facefuse serve using the same "
+                                    "--data-dir? Stop it or use another directory."
+                                  : ". Check that the data directory is writable and the disk has space."));
 }
 
 Error invalid_key(const std::string& key) {
@@ -67,7 +72,7 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
     auto connect = [&](bool writer) -> Result<std::unique_ptr<Conn>> {
         auto conn = std::make_unique<Conn>();
         const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-        if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, nullptr); rc != SQLITE_OK)
+        if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, kSqliteVfs); rc != SQLITE_OK)
             return sqlite_failure(rc, conn->db, file, "open it");
         sqlite3_extended_result_codes(conn->db, 1);
         sqlite3_busy_timeout(conn->db, 5000);

@@ -4,12 +4,14 @@
 
 #include <string>
 
+#include "storage/sqlite/sqlite_vfs.hpp"
+
 namespace facefuse::storage {
 
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::filesystem::path& file,
                                                                 std::chrono::milliseconds interval) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kSqliteVfs);
     if (rc != SQLITE_OK) {
         Error error = make_error(ErrorCode::kUnavailable, "cannot open " + file.string() + " for checkpoints: " +
                                                               (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));

@@ -16,7 +16,10 @@ Error sqlite_error(int rc, sqlite3* db, const std::string& path, std::string_vie
                               doing +
                                   " stayed locked by another connection past the busy "
                                   "timeout (" +
-                                  detail + "); retry later");
+                                  detail +
+                                  "); retry later. If another process holds it -- a second "
+                                  "facefuse serve on the same --data-dir -- stop that one or use "
+                                  "another directory");
         case SQLITE_IOERR:
         case SQLITE_FULL:
         case SQLITE_CANTOPEN:

@@ -18,6 +18,7 @@
 
 #include <string>
 
+#include "storage/sqlite/sqlite_vfs.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
 #include "tasks/sqlite/sqlite_db.hpp"
 
@@ -209,7 +210,7 @@ Result<std::shared_ptr<SqliteDatabase>> open_sqlite(const std::string& path,
     sqlite3* raw = nullptr;
     const int rc =
         sqlite3_open_v2(path.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, storage::kSqliteVfs);
     if (rc != SQLITE_OK) {
         Error error = sqlite_error(rc, raw, path, "open it");
         sqlite3_close(raw);
@@ -243,7 +244,7 @@ Result<std::shared_ptr<SqliteDatabase>> open_sqlite(const std::string& path,
         for (int i = 0; i < kReaderConnections; ++i) {
             sqlite3* reader = nullptr;
             const int opened = sqlite3_open_v2(path.c_str(), &reader,
-                                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+                                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, storage::kSqliteVfs);
             if (opened != SQLITE_OK) {
                 Error error = sqlite_error(opened, reader, path, "open a reader connection");
                 sqlite3_close(reader);

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "storage/sqlite/sqlite_vfs.hpp"
 #include "storage/sqlite/wal_checkpointer.hpp"
 #include "support/test_support.hpp"
 
@@ -29,7 +30,7 @@ TEST(WalCheckpointer, MovesTheLogIntoTheDatabaseWhileTheWriterStaysOpen) {
     test::TempDir dir;
     const std::filesystem::path file = dir / "db.sqlite";
     Db writer;
-    ASSERT_EQ(sqlite3_open(file.c_str(), &writer.handle), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open_v2(file.c_str(), &writer.handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kSqliteVfs), SQLITE_OK);
     exec(writer.handle, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t (b BLOB)");
     const auto empty_size = std::filesystem::file_size(file);
 
@@ -49,7 +50,7 @@ TEST(WalCheckpointer, RefusesAFileThatIsNotInWalMode) {
     test::TempDir dir;
     const std::filesystem::path file = dir / "rollback.sqlite";
     Db db;
-    ASSERT_EQ(sqlite3_open(file.c_str(), &db.handle), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open_v2(file.c_str(), &db.handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kSqliteVfs), SQLITE_OK);
     exec(db.handle, "CREATE TABLE t (x)");
     auto checkpointer = WalCheckpointer::start(file);
     ASSERT_FALSE(checkpointer);

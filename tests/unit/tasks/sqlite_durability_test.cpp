@@ -19,7 +19,7 @@ using DurabilityTest = SqliteTest;
 // Runs raw SQL on the file through a separate plain connection.
 void raw_exec(const std::string& path, const std::string& sql) {
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(open_raw(path, &raw), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
         << sqlite3_errmsg(raw);
     sqlite3_close(raw);
@@ -28,7 +28,7 @@ void raw_exec(const std::string& path, const std::string& sql) {
 std::string raw_pragma(const std::string& path, const std::string& pragma) {
     sqlite3* raw = nullptr;
     std::string value;
-    if (sqlite3_open(path.c_str(), &raw) == SQLITE_OK) {
+    if (open_raw(path, &raw) == SQLITE_OK) {
         sqlite3_stmt* stmt = nullptr;
         if (sqlite3_prepare_v2(raw, pragma.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
             sqlite3_step(stmt) == SQLITE_ROW)
@@ -219,7 +219,7 @@ TEST_F(DurabilityTest, BusyBeyondTheTimeoutIsUnavailable) {
     SqliteTaskQueue queue(*db);
     // Another connection holds the write lock for the whole attempt.
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(open_raw(db_path(), &raw), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
     auto blocked = queue.enqueue("t", Priority::kNormal, 0);
     ASSERT_FALSE(blocked.ok());

@@ -2,12 +2,14 @@
 // Shared by the SQLite backend tests: a fake clock (tests move time, never sleep to synchronise)
 // and a fixture that opens databases in a fresh temporary folder.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "storage/sqlite/sqlite_vfs.hpp"
 #include "support/test_support.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
 
@@ -18,6 +20,12 @@ inline constexpr std::int64_t kStartMs = 1'700'000'000'000;  // 2023-11-14
 // "prefix" + i (spelled out: GCC 12 gives a false -Wrestrict for "literal" + std::string).
 inline std::string numbered(std::string prefix, int i) {
     return prefix.append(std::to_string(i));
+}
+
+// A plain connection to a test database, beside the backend's own: it must use the same VFS
+// (storage/sqlite/sqlite_vfs.hpp), or it would not see the in-memory WAL index.
+inline int open_raw(const std::string& path, sqlite3** db) {
+    return sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, storage::kSqliteVfs);
 }
 
 class FakeClock {

@@ -179,7 +179,7 @@ TEST_F(QueueTest, DeadLetterRecordsTheReason) {
     EXPECT_EQ(lease_one(queue).task_id, "");
 
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(open_raw(db_path(), &raw), SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(raw,
                                  "SELECT task_id, priority, reason, deliveries, worker, "
@@ -317,7 +317,7 @@ TEST_F(QueueTest, LaneCountsFollowEveryOperation) {
     ASSERT_EQ(*queue.release_all_leases(), 6);
 
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(open_raw(db_path(), &raw), SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(raw,
                                  "SELECT l.priority, l.waiting, (SELECT count(*) FROM queue q WHERE q.priority = "
