@@ -363,15 +363,7 @@ function cmdValidate(files) {
       check(spec.enableServiceLinks === false, `${w} has no service-link variables (they are FACEFUSE_*)`);
       for (const c of spec.containers) {
         const cw = `${w} container ${c.name}`;
-        const sc = c.securityContext || {};
-        check(sc.readOnlyRootFilesystem === true && sc.allowPrivilegeEscalation === false &&
-              ((sc.capabilities || {}).drop || []).includes("ALL"),
-              `${cw}: read-only root filesystem, no privilege escalation, no capabilities`);
-        const r = c.resources || {};
-        check(r.requests && r.requests.cpu !== undefined && r.requests.memory !== undefined &&
-              r.limits && r.limits.memory !== undefined, `${cw}: CPU and memory requests, memory limit`);
-        check(typeof c.image === "string" && /(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/.test(c.image) &&
-              !/:latest$/.test(c.image), `${cw}: image pinned (${c.image})`);
+        checkContainerBasics(cw, c);
         check(Array.isArray(c.args) && c.args[0] === role, `${cw}: subcommand '${role}' picks the role`,
               JSON.stringify(c.args));
         const portNames = new Set((c.ports || []).map((p) => p.name));
@@ -397,7 +389,7 @@ function cmdValidate(files) {
           check(grace <= 25, `${cw}: on spot nodes, grace ${grace} s fits the reclaim notice (<= 25 s)`);
           check(role === "worker", `${cw}: only workers run on spot nodes`);
         }
-        const gpu = (r.limits || {})["nvidia.com/gpu"];
+        const gpu = ((c.resources || {}).limits || {})["nvidia.com/gpu"];
         if (gpu !== undefined) {
           check((spec.tolerations || []).some((t) => t.key === "nvidia.com/gpu"),
                 `${cw}: requests a GPU and tolerates the nvidia.com/gpu taint`);

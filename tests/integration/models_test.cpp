@@ -66,6 +66,17 @@ bool swap_succeeds(ServeProcess& serve) {
     return r.status == 200 && json_of(r)["status"] == "succeeded";
 }
 
+// The test server's bucket, for objects up to 1 GiB (a model is 100 MB).
+Result<std::unique_ptr<storage::BlobStore>> test_bucket(const S3Server& s3) {
+    storage::S3Options options;
+    options.endpoint = s3.endpoint();
+    options.bucket = S3Server::kBucket;
+    options.access_key = S3Server::kAccessKey;
+    options.secret_key = S3Server::kSecretKey;
+    options.max_object_bytes = 1ull << 30;
+    return storage::make_s3_blob_store(options);
+}
+
 class ModelsTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -152,13 +163,7 @@ TEST_F(ModelsTest, ServeRefusesToStartOnAModelThatDoesNotMatchItsManifest) {
 TEST_F(ModelsTest, PullFromS3ThenServeFromThePulledFolder) {
     S3Server s3;
     ASSERT_TRUE(s3.ok());
-    storage::S3Options options;
-    options.endpoint = s3.endpoint();
-    options.bucket = S3Server::kBucket;
-    options.access_key = S3Server::kAccessKey;
-    options.secret_key = S3Server::kSecretKey;
-    options.max_object_bytes = 1ull << 30;
-    auto bucket = storage::make_s3_blob_store(options);
+    auto bucket = test_bucket(s3);
     ASSERT_TRUE(bucket) << bucket.error().message;
     const std::string model_bytes = file_bytes(kDebianModel);
     ASSERT_TRUE((*bucket)->put("models/v1/dlib/landmarks.dat",
@@ -207,12 +212,7 @@ TEST_F(ModelsTest, PullFromS3ThenServeFromThePulledFolder) {
 TEST_F(ModelsTest, PullOverHttpRefusesBytesThatDoNotMatchAndMissingObjects) {
     S3Server s3;  // any HTTP server will do: s3rver answers anonymous GETs of its objects
     ASSERT_TRUE(s3.ok());
-    storage::S3Options options;
-    options.endpoint = s3.endpoint();
-    options.bucket = S3Server::kBucket;
-    options.access_key = S3Server::kAccessKey;
-    options.secret_key = S3Server::kSecretKey;
-    auto bucket = storage::make_s3_blob_store(options);
+    auto bucket = test_bucket(s3);
     ASSERT_TRUE(bucket) << bucket.error().message;
     const std::string small = "a small model";
     const std::string tampered = "a tampered model";

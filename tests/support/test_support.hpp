@@ -127,6 +127,14 @@ class TempDir {
 
 inline TempDir temp_dir() { return TempDir(); }
 
+// The names of the entries of `dir`, sorted: what a test expects a folder to hold, and nothing else.
+inline std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running a command
 

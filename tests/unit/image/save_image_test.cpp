@@ -2,22 +2,15 @@
 
 #include "image/decode.hpp"
 #include "image/encode.hpp"
+#include "support/test_support.hpp"
 #include "test_images.hpp"
 
 namespace facefuse::image {
 namespace {
 
 using namespace testing;
+using test::names_in;
 namespace fs = std::filesystem;
-
-std::vector<std::string> names_in(const fs::path& dir) {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        names.push_back(entry.path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
 
 TEST(SaveImage, PicksTheFormatFromTheExtension) {
     TempDir dir;
