@@ -215,6 +215,7 @@ std::invoke_result_t<Fn&, SqliteConn&> SqliteDatabase::write(std::string_view wh
     };
     op.fail = [&](const Error& error) { result.emplace(R(error)); };
     commit_in_group(op);
+    if (!result) return internal_error<R>(what, "the write's outcome was lost (out of memory)");
     return std::move(*result);
 }
 

@@ -47,7 +47,22 @@ void SqliteDatabase::commit_in_group(GroupWrite& op) {
         std::vector<GroupWrite*> group(group_queue_.begin(), group_queue_.begin() + static_cast<std::ptrdiff_t>(n));
         group_queue_.erase(group_queue_.begin(), group_queue_.begin() + static_cast<std::ptrdiff_t>(n));
         lock.unlock();
-        run_group(group);
+        try {
+            run_group(group);
+        } catch (...) {
+            // Only an allocation failure gets here (the members' own exceptions are caught in
+            // write()). The leader must still hand the group back, or every writer waits forever.
+            {
+                std::lock_guard guard(mu_);
+                conn_.rollback();
+            }
+            for (GroupWrite* member : group) {
+                try {
+                    member->fail(make_error(ErrorCode::kUnavailable, "out of memory while committing; retry later"));
+                } catch (...) {
+                }
+            }
+        }
         lock.lock();
         for (GroupWrite* member : group) member->done = true;
         group_leader_ = false;
