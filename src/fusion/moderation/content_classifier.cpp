@@ -149,7 +149,10 @@ Result<float> run_net(cv::dnn::Net& net, std::mutex& mutex, const cv::Mat& blob,
     {
         const std::lock_guard lock(mutex);
         net.setInput(blob);
-        output = c.output_name.empty() ? net.forward() : net.forward(c.output_name);
+        // forward() returns a header on the net's own output blob, which the next forward()
+        // overwrites: copy it while the net is still ours (reading it after the unlock gave
+        // another thread's score now and then).
+        output = (c.output_name.empty() ? net.forward() : net.forward(c.output_name)).clone();
     }
     return finite_score(pick_score(output, c), c);
 }

@@ -23,8 +23,10 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::files
     // then sqlite3_wal_checkpoint_v2 does nothing at all (it reports a log of -1 frames). One
     // read makes it look.
     char* mode = nullptr;
-    auto keep_mode = [](void* out, int, char** values, char**) {
-        *static_cast<char**>(out) = sqlite3_mprintf("%s", values[0] != nullptr ? values[0] : "");
+    auto keep_mode = [](void* out, int, char** values, char**) {  // called per row: keeps the last
+        char** kept = static_cast<char**>(out);
+        sqlite3_free(*kept);
+        *kept = sqlite3_mprintf("%s", values[0] != nullptr ? values[0] : "");
         return 0;
     };
     const int read = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master; PRAGMA journal_mode", keep_mode, &mode, nullptr);
