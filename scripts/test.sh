@@ -146,32 +146,53 @@ shopt -s nullglob
 fuzz_srcs=(tests/fuzz/*_fuzz.cpp)
 fuzz_passed=0
 fuzz_failed=0
-for src in "${fuzz_srcs[@]}"; do
-  name="$(basename "$src" .cpp)"
-  bin="build/fuzz/fuzzers/$name"
-  corpus="build/fuzz/corpus/$name"
-  artifacts="build/fuzz/artifacts/$name"
+mkdir -p build/fuzz/logs
+
+# Runs one fuzz target for FUZZ_SECONDS; its exit status lands in build/fuzz/logs/NAME.rc.
+run_fuzzer() {
+  local name="$1" bin="build/fuzz/fuzzers/$1" corpus="build/fuzz/corpus/$1"
+  local artifacts="build/fuzz/artifacts/$1" log="build/fuzz/logs/$1.log" rc=0
   mkdir -p "$corpus" "$artifacts"
   if [[ -d "tests/fuzz/seeds/$name" ]]; then
     cp -r "tests/fuzz/seeds/$name/." "$corpus/"
   fi
-  log="build/fuzz/logs/$name.log"
-  mkdir -p build/fuzz/logs
-  fuzz_args=(-max_total_time="$FUZZ_SECONDS" -timeout=30 -print_final_stats=1
-             -artifact_prefix="$artifacts/")
+  local fuzz_args=(-max_total_time="$FUZZ_SECONDS" -timeout=30 -print_final_stats=1
+                   -artifact_prefix="$artifacts/")
   [[ -f "tests/fuzz/$name.dict" ]] && fuzz_args+=(-dict="tests/fuzz/$name.dict")
   echo "---- fuzzing $name (log: $log)"
   echo "+ $bin ${fuzz_args[*]} $corpus"
-  rc=0
   "$bin" "${fuzz_args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
-  if [[ $rc -eq 0 ]]; then
+  echo "$rc" >"build/fuzz/logs/$name.rc"
+}
+
+# Each target is single-threaded, so TEST_JOBS of them run side by side: the same fuzzing time
+# per target in a fraction of the wall-clock time. Results are reported in order afterwards.
+running=0
+for src in "${fuzz_srcs[@]}"; do
+  name="$(basename "$src" .cpp)"
+  rm -f "build/fuzz/logs/$name.rc"
+  if [[ $running -ge $TEST_JOBS ]]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_fuzzer "$name" &
+  running=$((running + 1))
+done
+wait || true
+
+for src in "${fuzz_srcs[@]}"; do
+  name="$(basename "$src" .cpp)"
+  log="build/fuzz/logs/$name.log"
+  artifacts="build/fuzz/artifacts/$name"
+  rc="$(cat "build/fuzz/logs/$name.rc" 2>/dev/null || echo "no exit status")"
+  if [[ "$rc" == 0 ]]; then
     fuzz_passed=$((fuzz_passed + 1))
     grep -E '^(stat::|Done )' "$log" || true
     echo "---- $name: ok"
   else
     fuzz_failed=$((fuzz_failed + 1))
-    tail -n 150 "$log"
-    echo "---- $name: FAILED (exit $rc); reproducer in $artifacts/ (replay: $bin $artifacts/<file>)"
+    tail -n 150 "$log" || true
+    echo "---- $name: FAILED (exit $rc); reproducer in $artifacts/ (replay: build/fuzz/fuzzers/$name $artifacts/<file>)"
   fi
 done
 passed=$((passed + fuzz_passed))
