@@ -43,6 +43,12 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->check(CLI::Range(1, 64))
         ->envname("FACEFUSE_BATCH_SIZE")
         ->capture_default_str();
+    c.add_option("--source-face-cache", source_face_cache,
+                 "source faces a worker keeps analysed, by image checksum, for tasks that bring the same "
+                 "source again (0: analyse every time)")
+        ->check(CLI::Range(0, 1000000))
+        ->envname("FACEFUSE_SOURCE_FACE_CACHE")
+        ->capture_default_str();
     c.add_option("--drain-timeout", drain_timeout, "on SIGTERM, time for running tasks to finish")
         ->check(duration_validator())
         ->envname("FACEFUSE_DRAIN_TIMEOUT")
@@ -180,6 +186,7 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared
     worker::WorkerConfig config;
     config.slots = slots;
     config.batch_size = flags_.batch_size;
+    config.source_face_cache = flags_.source_face_cache;
     config.lease_for = *parse_duration(flags_.lease);
     config.drain_timeout = *parse_duration(flags_.drain_timeout);
     config.limits = engine_.limits;

@@ -6,6 +6,15 @@
 
 namespace facefuse::fusion {
 
+Result<face::Face> analyse_source(const cv::Mat& source, int position, face::FaceAnalyser& analyser,
+                                  face::AnalysisTimings* timings) {
+    const face::SelectorOptions pick_source{face::SelectorMode::kOne, face::SelectorOrder::kLargeSmall, position};
+    auto chosen = face::select_faces(analyser.analyse(source, timings), pick_source, ErrorCode::kNoFaceInSource,
+                                     "source");
+    if (!chosen) return chosen.error();
+    return chosen->front();
+}
+
 Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, StageTimings* timings) {
     if (Status st = job.options.validate(); !st) return st.error();
     if (job.processors.empty())
@@ -30,13 +39,9 @@ Result<cv::Mat> run_swap(const SwapJob& job, face::FaceAnalyser& analyser, Stage
         if (job.source_face) {
             source = SourceFace{job.source, *job.source_face};
         } else {
-            const face::SelectorOptions pick_source{face::SelectorMode::kOne,
-                                                    face::SelectorOrder::kLargeSmall,
-                                                    job.options.source_face_position};
-            auto chosen = face::select_faces(analyser.analyse(job.source, &analysis), pick_source,
-                                             ErrorCode::kNoFaceInSource, "source");
+            auto chosen = analyse_source(job.source, job.options.source_face_position, analyser, &analysis);
             if (!chosen) return chosen.error();
-            source = SourceFace{job.source, chosen->front()};
+            source = SourceFace{job.source, *chosen};
         }
     }
 

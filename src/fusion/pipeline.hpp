@@ -25,6 +25,12 @@ struct SwapJob {
     std::optional<face::Face> source_face;
 };
 
+// The source face a swap uses: the faces found in `source`, largest first, and the one at
+// `position`. kNoFaceInSource when there is none, kFaceNotFound when `position` is past the last.
+// What run_swap does when job.source_face is empty; a worker calls it itself to cache the face.
+Result<face::Face> analyse_source(const cv::Mat& source, int position, face::FaceAnalyser& analyser,
+                                  face::AnalysisTimings* timings = nullptr);
+
 // Returns the processed copy of job.target (same size). Errors: kUsage (bad options or
 // processor names), kNoFaceInSource / kNoFaceInTarget, kFaceNotFound (position out of range).
 // `analyser` is used for both images; `timings` may be null.

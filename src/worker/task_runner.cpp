@@ -10,6 +10,7 @@
 #include "common/stopwatch.hpp"
 #include "fusion/options_json.hpp"
 #include "fusion/pipeline.hpp"
+#include "fusion/processor.hpp"
 #include "image/decode.hpp"
 #include "image/encode.hpp"
 #include "image/watermark.hpp"
@@ -58,11 +59,21 @@ struct Metrics {
         "facefuse_task_process_seconds", "Time per processing stage", {"stage"});
     obs::Family<obs::Counter>& moderation = obs::Registry::global().counter(
         "facefuse_moderation_decisions_total", "Content policy decisions on task inputs", {"verdict"});
+    obs::Family<obs::Counter>& source_faces = obs::Registry::global().counter(
+        "facefuse_source_face_cache_total", "Source face lookups in the worker's cache", {"result"});
 };
 
 Metrics& metrics() {
     static Metrics m;
     return m;
+}
+
+// Whether any of the processors swaps in a source face (unknown names fail later, in run_swap).
+bool uses_source_face(const std::vector<std::string>& processors) {
+    return std::any_of(processors.begin(), processors.end(), [](const std::string& name) {
+        auto processor = fusion::find_processor(name);
+        return processor && (*processor)->needs_source();
+    });
 }
 
 }  // namespace
@@ -161,6 +172,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (!target_bytes) return fail(target_bytes.error());
     // Decoded only when something looks at pixels: `noop` without moderation never decodes.
     fusion::SwapJob job;
+    std::string source_face_key;  // the cache key of the source's face, once the source is read
     if (!is_noop || moderated) {
         auto target = image::decode_image(*target_bytes, config_.limits, "target");
         if (!target) return fail(target.error());
@@ -171,6 +183,9 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             auto source = image::decode_image(*source_bytes, config_.limits, "source");
             if (!source) return fail(source.error());
             job.source = std::move(source.value());
+            if (!is_noop)
+                source_face_key = SourceFaceCache::key_for(*source_bytes, options->swap.source_face_position,
+                                                           slot.model_generation);
         }
         metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
     }
@@ -204,6 +219,20 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         StageTimings timings;
         Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
         try {
+            // The source face from the cache, or analysed here and kept for the next task
+            // that brings the same source (run_swap would analyse it every time).
+            if (!source_face_key.empty() && uses_source_face(job.processors)) {
+                if (auto cached = source_faces_.find(source_face_key)) {
+                    job.source_face = *cached;
+                    metrics().source_faces.labels({"hit"}).inc();
+                } else {
+                    auto face = fusion::analyse_source(job.source, job.options.source_face_position, *slot.analyser);
+                    if (!face) return fail(face.error());
+                    source_faces_.insert(source_face_key, *face);
+                    job.source_face = *face;
+                    metrics().source_faces.labels({"miss"}).inc();
+                }
+            }
             output = fusion::run_swap(job, *slot.analyser, &timings);
         } catch (const std::exception& e) {
             // Out of memory (host or accelerator) is transient: retried later in a smaller

@@ -30,6 +30,7 @@
 #include "storage/blob_store.hpp"
 #include "tasks/queue.hpp"
 #include "tasks/store.hpp"
+#include "worker/source_face_cache.hpp"
 
 namespace facefuse::worker {
 
@@ -50,6 +51,7 @@ struct WorkerConfig {
     std::string worker_id;  // unique per process; default host:pid
     int slots = 1;          // tasks run at once
     int batch_size = 1;     // micro-batching hook: leases up to this many per slot
+    int source_face_cache = 256;  // analysed source faces kept (source_face_cache.hpp); 0: none
     std::chrono::milliseconds lease_for{30'000};
     std::chrono::milliseconds poll_wait{500};     // how long one lease() call waits for work
     std::chrono::milliseconds backoff_base{1'000};
@@ -83,6 +85,9 @@ public:
     // error (so the retry runs in a smaller batch), grown back by one per clean batch.
     int batch_size() const { return batch_size_.load(); }
 
+    // Source faces this pool has analysed and kept (for tests and /metrics).
+    std::size_t cached_source_faces() const { return source_faces_.size(); }
+
 private:
     struct Slot;
     void run_slot(Slot& slot);
@@ -98,6 +103,7 @@ private:
     std::shared_ptr<const face::LandmarkProvider> landmarker_;  // guarded by mutex_
     std::atomic<std::uint64_t> model_generation_{0};              // bumped by use_landmarker
     std::atomic<int> batch_size_{1};
+    SourceFaceCache source_faces_;
 
     std::vector<std::unique_ptr<Slot>> slots_;
     std::vector<std::thread> threads_;

@@ -99,11 +99,13 @@ class WorkerPoolTest : public ::testing::Test {
         service_ = std::make_unique<tasks::TaskService>(store_, queue_, blobs_, tasks::ServiceConfig{});
     }
 
-    std::unique_ptr<WorkerPool> start_pool(std::shared_ptr<const face::LandmarkProvider> model, int batch_size) {
+    std::unique_ptr<WorkerPool> start_pool(std::shared_ptr<const face::LandmarkProvider> model, int batch_size,
+                                           int source_face_cache = 256) {
         WorkerConfig config;
         config.worker_id = "test-worker";
         config.slots = 1;
         config.batch_size = batch_size;
+        config.source_face_cache = source_face_cache;
         config.poll_wait = 50ms;
         config.backoff_base = 10ms;
         config.backoff_max = 20ms;
@@ -123,6 +125,12 @@ class WorkerPoolTest : public ::testing::Test {
         return created ? created->task.id : "";
     }
 
+    std::vector<std::uint8_t> result_of(const std::string& id) {
+        auto result = service_->result("t", id);
+        EXPECT_TRUE(result) << result.error().message;
+        return result ? result->bytes : std::vector<std::uint8_t>{};
+    }
+
     tasks::Task wait_finished(const std::string& id) {
         auto task = service_->wait("t", id, 60s);
         EXPECT_TRUE(task) << task.error().message;
@@ -137,6 +145,13 @@ class WorkerPoolTest : public ::testing::Test {
     std::shared_ptr<storage::BlobStore> blobs_;
     std::unique_ptr<tasks::TaskService> service_;
 };
+
+double source_face_lookups(const std::string& result) {
+    return obs::Registry::global()
+        .counter("facefuse_source_face_cache_total", "Source face lookups in the worker's cache", {"result"})
+        .labels({result})
+        .value();
+}
 
 double out_of_memory_retries() {
     return obs::Registry::global()
@@ -184,8 +199,41 @@ TEST_F(WorkerPoolTest, ReloadLetsTheTaskInFlightFinishOnTheModelItStartedWith) {
     EXPECT_EQ(new_model->calls(), 0) << "the task in flight must not switch models midway";
 
     EXPECT_EQ(wait_finished(submit_swap()).state, tasks::TaskState::kSucceeded);
-    EXPECT_GE(new_model->calls(), 2) << "tasks leased after the reload run on the new model";
+    EXPECT_GE(new_model->calls(), 2) << "tasks leased after the reload run on the new model, the source face "
+                                        "too (the cache keeps faces per model generation)";
     EXPECT_EQ(old_model->calls(), old_calls);
+}
+
+// Both test photos show one face: a task that analyses its source calls the model twice, one
+// whose source face comes from the cache once.
+TEST_F(WorkerPoolTest, ARepeatedSourceIsAnalysedOnceAndSwapsTheSame) {
+    auto model = std::make_shared<GatedModel>(dlib_model(), false);
+    auto pool = start_pool(model, 1);
+    const double hits_before = source_face_lookups("hit");
+    const double misses_before = source_face_lookups("miss");
+
+    const std::string first = submit_swap();
+    ASSERT_EQ(wait_finished(first).state, tasks::TaskState::kSucceeded);
+    EXPECT_EQ(model->calls(), 2) << "source and target analysed";
+    EXPECT_EQ(pool->cached_source_faces(), 1u);
+
+    const std::string second = submit_swap();
+    ASSERT_EQ(wait_finished(second).state, tasks::TaskState::kSucceeded);
+    EXPECT_EQ(model->calls(), 3) << "only the target analysed: the source face came from the cache";
+    EXPECT_EQ(source_face_lookups("miss") - misses_before, 1);
+    EXPECT_EQ(source_face_lookups("hit") - hits_before, 1);
+    const auto first_result = result_of(first);
+    ASSERT_FALSE(first_result.empty());
+    EXPECT_EQ(first_result, result_of(second)) << "a cached source face must swap exactly like a fresh one";
+}
+
+TEST_F(WorkerPoolTest, WithTheSourceFaceCacheOffEveryTaskAnalysesItsSource) {
+    auto model = std::make_shared<GatedModel>(dlib_model(), false);
+    auto pool = start_pool(model, 1, 0);
+    ASSERT_EQ(wait_finished(submit_swap()).state, tasks::TaskState::kSucceeded);
+    ASSERT_EQ(wait_finished(submit_swap()).state, tasks::TaskState::kSucceeded);
+    EXPECT_EQ(model->calls(), 4);
+    EXPECT_EQ(pool->cached_source_faces(), 0u);
 }
 
 }  // namespace
