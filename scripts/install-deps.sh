@@ -36,7 +36,7 @@ BUILD_PACKAGES=(
   libjwt-dev
 )
 TEST_PACKAGES=(
-  # clang + its libFuzzer and sanitizer runtimes (fuzz build)
+  # clang + its libFuzzer and sanitizer runtimes (the ASan/UBSan build, which holds the fuzzers)
   clang libclang-rt-14-dev
   # contact sheets of test output images
   imagemagick

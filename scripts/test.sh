@@ -137,21 +137,17 @@ end_phase "ok"
 begin_phase "asan: tests"
 run_ctest build/asan
 
-begin_phase "fuzz: build"
-build_or_stop fuzz
-end_phase "ok"
-
 begin_phase "fuzz: run (${FUZZ_SECONDS}s per target)"
 shopt -s nullglob
 fuzz_srcs=(tests/fuzz/*_fuzz.cpp)
 fuzz_passed=0
 fuzz_failed=0
-mkdir -p build/fuzz/logs
+mkdir -p build/asan/fuzz/logs
 
-# Runs one fuzz target for FUZZ_SECONDS; its exit status lands in build/fuzz/logs/NAME.rc.
+# Runs one fuzz target for FUZZ_SECONDS; its exit status lands in build/asan/fuzz/logs/NAME.rc.
 run_fuzzer() {
-  local name="$1" bin="build/fuzz/fuzzers/$1" corpus="build/fuzz/corpus/$1"
-  local artifacts="build/fuzz/artifacts/$1" log="build/fuzz/logs/$1.log" rc=0
+  local name="$1" bin="build/asan/fuzzers/$1" corpus="build/asan/fuzz/corpus/$1"
+  local artifacts="build/asan/fuzz/artifacts/$1" log="build/asan/fuzz/logs/$1.log" rc=0
   mkdir -p "$corpus" "$artifacts"
   if [[ -d "tests/fuzz/seeds/$name" ]]; then
     cp -r "tests/fuzz/seeds/$name/." "$corpus/"
@@ -162,7 +158,7 @@ run_fuzzer() {
   echo "---- fuzzing $name (log: $log)"
   echo "+ $bin ${fuzz_args[*]} $corpus"
   "$bin" "${fuzz_args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
-  echo "$rc" >"build/fuzz/logs/$name.rc"
+  echo "$rc" >"build/asan/fuzz/logs/$name.rc"
 }
 
 # Each target is single-threaded, so TEST_JOBS of them run side by side: the same fuzzing time
@@ -170,7 +166,7 @@ run_fuzzer() {
 running=0
 for src in "${fuzz_srcs[@]}"; do
   name="$(basename "$src" .cpp)"
-  rm -f "build/fuzz/logs/$name.rc"
+  rm -f "build/asan/fuzz/logs/$name.rc"
   if [[ $running -ge $TEST_JOBS ]]; then
     wait -n || true
     running=$((running - 1))
@@ -182,9 +178,9 @@ wait || true
 
 for src in "${fuzz_srcs[@]}"; do
   name="$(basename "$src" .cpp)"
-  log="build/fuzz/logs/$name.log"
-  artifacts="build/fuzz/artifacts/$name"
-  rc="$(cat "build/fuzz/logs/$name.rc" 2>/dev/null || echo "no exit status")"
+  log="build/asan/fuzz/logs/$name.log"
+  artifacts="build/asan/fuzz/artifacts/$name"
+  rc="$(cat "build/asan/fuzz/logs/$name.rc" 2>/dev/null || echo "no exit status")"
   if [[ "$rc" == 0 ]]; then
     fuzz_passed=$((fuzz_passed + 1))
     grep -E '^(stat::|Done )' "$log" || true
@@ -192,7 +188,7 @@ for src in "${fuzz_srcs[@]}"; do
   else
     fuzz_failed=$((fuzz_failed + 1))
     tail -n 150 "$log" || true
-    echo "---- $name: FAILED (exit $rc); reproducer in $artifacts/ (replay: build/fuzz/fuzzers/$name $artifacts/<file>)"
+    echo "---- $name: FAILED (exit $rc); reproducer in $artifacts/ (replay: build/asan/fuzzers/$name $artifacts/<file>)"
   fi
 done
 passed=$((passed + fuzz_passed))
