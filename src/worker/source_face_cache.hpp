@@ -4,8 +4,10 @@
 // Apps swap one user's face into many targets (templates, the frames of a clip), so the same
 // source bytes come back task after task, and analysing them (a detection and a landmark pass)
 // is about a third of a swap. The key is the bytes' SHA-256 with the face position asked for and
-// the landmark model's generation, so a hot reload never serves a face from the old model. A
-// bounded LRU; an entry is a few hundred bytes (box, score, 68 points), never the image.
+// the landmark model's generation, so a hot reload never serves a face from the old model, and
+// the tenant: a hit is faster than a miss, and one tenant must not learn by timing which photos
+// another one sent. A bounded LRU; an entry is a few hundred bytes (box, score, 68 points), never
+// the image.
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -25,14 +27,13 @@ public:
     // capacity 0: nothing is kept (every find misses).
     explicit SourceFaceCache(std::size_t capacity) : capacity_(capacity) {}
 
-    static std::string key_for(std::span<const std::uint8_t> source_bytes, int face_position,
-                               std::uint64_t model_generation);
+    static std::string key_for(const std::string& tenant, std::span<const std::uint8_t> source_bytes,
+                               int face_position, std::uint64_t model_generation);
 
     std::optional<face::Face> find(const std::string& key);
     void insert(const std::string& key, const face::Face& face);
 
     std::size_t size() const;
-    std::size_t capacity() const { return capacity_; }
 
 private:
     using Entry = std::pair<std::string, face::Face>;

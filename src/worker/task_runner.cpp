@@ -184,8 +184,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             if (!source) return fail(source.error());
             job.source = std::move(source.value());
             if (!is_noop)
-                source_face_key = SourceFaceCache::key_for(*source_bytes, options->swap.source_face_position,
-                                                           slot.model_generation);
+                source_face_key = SourceFaceCache::key_for(task.tenant, *source_bytes,
+                                                           options->swap.source_face_position, slot.model_generation);
         }
         metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
     }

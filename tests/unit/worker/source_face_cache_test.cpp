@@ -18,12 +18,13 @@ face::Face face_at(float x) {
 const std::vector<std::uint8_t> kImage = {1, 2, 3, 4};
 const std::vector<std::uint8_t> kOtherImage = {1, 2, 3, 5};
 
-TEST(SourceFaceCacheKey, DependsOnTheBytesTheFacePositionAndTheModelGeneration) {
-    const std::string key = SourceFaceCache::key_for(kImage, 0, 0);
-    EXPECT_EQ(key, SourceFaceCache::key_for(std::vector<std::uint8_t>(kImage), 0, 0));
-    EXPECT_NE(key, SourceFaceCache::key_for(kOtherImage, 0, 0));
-    EXPECT_NE(key, SourceFaceCache::key_for(kImage, 1, 0));
-    EXPECT_NE(key, SourceFaceCache::key_for(kImage, 0, 1));
+TEST(SourceFaceCacheKey, DependsOnTheTenantTheBytesTheFacePositionAndTheModelGeneration) {
+    const std::string key = SourceFaceCache::key_for("acme", kImage, 0, 0);
+    EXPECT_EQ(key, SourceFaceCache::key_for("acme", std::vector<std::uint8_t>(kImage), 0, 0));
+    EXPECT_NE(key, SourceFaceCache::key_for("other", kImage, 0, 0)) << "no tenant may time another's photos";
+    EXPECT_NE(key, SourceFaceCache::key_for("acme", kOtherImage, 0, 0));
+    EXPECT_NE(key, SourceFaceCache::key_for("acme", kImage, 1, 0));
+    EXPECT_NE(key, SourceFaceCache::key_for("acme", kImage, 0, 1));
 }
 
 TEST(SourceFaceCache, FindsWhatWasInserted) {
