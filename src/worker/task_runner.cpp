@@ -172,7 +172,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (!target_bytes) return fail(target_bytes.error());
     // Decoded only when something looks at pixels: `noop` without moderation never decodes.
     fusion::SwapJob job;
-    std::string source_face_key;  // the cache key of the source's face, once the source is read
+    std::string source_face_key;  // set once the source is read, if a processor swaps its face in
     if (!is_noop || moderated) {
         auto target = image::decode_image(*target_bytes, config_.limits, "target");
         if (!target) return fail(target.error());
@@ -183,7 +183,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             auto source = image::decode_image(*source_bytes, config_.limits, "source");
             if (!source) return fail(source.error());
             job.source = std::move(source.value());
-            if (!is_noop)
+            if (!is_noop && uses_source_face(options->processors))
                 source_face_key = SourceFaceCache::key_for(task.tenant, *source_bytes,
                                                            options->swap.source_face_position, slot.model_generation);
         }
@@ -221,7 +221,7 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         try {
             // The source face from the cache, or analysed here and kept for the next task
             // that brings the same source (run_swap would analyse it every time).
-            if (!source_face_key.empty() && uses_source_face(job.processors)) {
+            if (!source_face_key.empty()) {
                 if (auto cached = source_faces_.find(source_face_key)) {
                     job.source_face = *cached;
                     metrics().source_faces.labels({"hit"}).inc();
