@@ -4,8 +4,9 @@
 
 namespace facefuse::worker {
 
-std::string SourceFaceCache::key_for(const std::string& tenant, std::span<const std::uint8_t> source_bytes,
-                                     int face_position, std::uint64_t model_generation) {
+std::string SourceFaceCache::key_for(const std::string& tenant,
+                                     std::span<const std::uint8_t> source_bytes, int face_position,
+                                     std::uint64_t model_generation) {
     // Tenant names are [A-Za-z0-9._-] (as storage keys need too), so the parts cannot run together.
     return tenant + "/" + sha256_hex(source_bytes) + "/" + std::to_string(face_position) + "/" +
            std::to_string(model_generation);

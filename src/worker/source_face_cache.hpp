@@ -23,19 +23,20 @@
 namespace facefuse::worker {
 
 class SourceFaceCache {
-public:
+  public:
     // capacity 0: nothing is kept (every find misses).
     explicit SourceFaceCache(std::size_t capacity) : capacity_(capacity) {}
 
-    static std::string key_for(const std::string& tenant, std::span<const std::uint8_t> source_bytes,
-                               int face_position, std::uint64_t model_generation);
+    static std::string key_for(const std::string& tenant,
+                               std::span<const std::uint8_t> source_bytes, int face_position,
+                               std::uint64_t model_generation);
 
     std::optional<face::Face> find(const std::string& key);
     void insert(const std::string& key, const face::Face& face);
 
     std::size_t size() const;
 
-private:
+  private:
     using Entry = std::pair<std::string, face::Face>;
     const std::size_t capacity_;
     mutable std::mutex mutex_;

@@ -1,9 +1,9 @@
 // The worker's source face cache: keys, LRU bound and eviction order.
+#include "worker/source_face_cache.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "worker/source_face_cache.hpp"
 
 namespace facefuse::worker {
 namespace {
@@ -21,7 +21,8 @@ const std::vector<std::uint8_t> kOtherImage = {1, 2, 3, 5};
 TEST(SourceFaceCacheKey, DependsOnTheTenantTheBytesTheFacePositionAndTheModelGeneration) {
     const std::string key = SourceFaceCache::key_for("acme", kImage, 0, 0);
     EXPECT_EQ(key, SourceFaceCache::key_for("acme", std::vector<std::uint8_t>(kImage), 0, 0));
-    EXPECT_NE(key, SourceFaceCache::key_for("other", kImage, 0, 0)) << "no tenant may time another's photos";
+    EXPECT_NE(key, SourceFaceCache::key_for("other", kImage, 0, 0))
+        << "no tenant may time another's photos";
     EXPECT_NE(key, SourceFaceCache::key_for("acme", kOtherImage, 0, 0));
     EXPECT_NE(key, SourceFaceCache::key_for("acme", kImage, 1, 0));
     EXPECT_NE(key, SourceFaceCache::key_for("acme", kImage, 0, 1));
