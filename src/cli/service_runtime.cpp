@@ -44,7 +44,7 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->envname("FACEFUSE_BATCH_SIZE")
         ->capture_default_str();
     c.add_option("--source-face-cache", source_face_cache,
-                 "source faces a worker keeps analysed, by image checksum, for tasks that bring the same "
+                 "source faces a worker keeps analysed, by tenant and image checksum, for tasks that bring the same "
                  "source again (0: analyse every time)")
         ->check(CLI::Range(0, 1000000))
         ->envname("FACEFUSE_SOURCE_FACE_CACHE")
