@@ -9,11 +9,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <vector>
-
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/engine_flags.hpp"
@@ -37,9 +36,12 @@ cv::Mat cover(const cv::Mat& image, cv::Size size, cv::Point2f centre) {
     const double scale = std::max(static_cast<double>(size.width) / image.cols,
                                   static_cast<double>(size.height) / image.rows);
     cv::Mat resized;
-    cv::resize(image, resized, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
-    const int x = std::clamp(static_cast<int>(centre.x * scale) - size.width / 2, 0, resized.cols - size.width);
-    const int y = std::clamp(static_cast<int>(centre.y * scale) - size.height / 2, 0, resized.rows - size.height);
+    cv::resize(image, resized, cv::Size(), scale, scale,
+               scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+    const int x = std::clamp(static_cast<int>(centre.x * scale) - size.width / 2, 0,
+                             resized.cols - size.width);
+    const int y = std::clamp(static_cast<int>(centre.y * scale) - size.height / 2, 0,
+                             resized.rows - size.height);
     return resized(cv::Rect(x, y, size.width, size.height)).clone();
 }
 
@@ -75,19 +77,24 @@ struct BenchCommand {
         const std::vector<face::Face> source_faces = (*analyser)->analyse(*source_image);
         const double source_ms = source_clock.elapsed_ms();
         if (source_faces.empty())
-            return report(make_error(ErrorCode::kNoFaceInSource, "no face found in the source image " + source));
+            return report(make_error(ErrorCode::kNoFaceInSource,
+                                     "no face found in the source image " + source));
         const std::vector<face::Face> photo_faces = (*analyser)->analyse(*target_photo);
         if (photo_faces.empty())
-            return report(make_error(ErrorCode::kNoFaceInTarget, "no face found in the target image " + target));
+            return report(make_error(ErrorCode::kNoFaceInTarget,
+                                     "no face found in the target image " + target));
         const cv::Rect2f face_box = photo_faces.front().box;
-        const cv::Point2f face_centre(face_box.x + face_box.width / 2, face_box.y + face_box.height / 2);
+        const cv::Point2f face_centre(face_box.x + face_box.width / 2,
+                                      face_box.y + face_box.height / 2);
 
         std::printf("facefuse bench: %d runs per size, median ms, 1 thread\n", runs);
-        std::printf("model load: %.0f ms; source face analysis (once per source): %.1f ms\n\n", load_ms,
-                    source_ms);
-        std::printf("%-10s %7s %7s %7s %7s %7s %7s %7s %7s | %7s %7s\n", "target", "decode", "detect",
-                    "landmrk", "warp", "colour", "mask", "blend", "encode", "engine", "total");
-        for (const cv::Size size : {cv::Size(512, 512), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+        std::printf("model load: %.0f ms; source face analysis (once per source): %.1f ms\n\n",
+                    load_ms, source_ms);
+        std::printf("%-10s %7s %7s %7s %7s %7s %7s %7s %7s | %7s %7s\n", "target", "decode",
+                    "detect", "landmrk", "warp", "colour", "mask", "blend", "encode", "engine",
+                    "total");
+        for (const cv::Size size :
+             {cv::Size(512, 512), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
             const cv::Mat frame = cover(*target_photo, size, face_centre);
             auto jpeg = image::encode_image(frame, {image::ImageFormat::kJpeg, 90});
             if (!jpeg) return report(jpeg.error());
@@ -98,7 +105,8 @@ struct BenchCommand {
                 auto decoded = image::decode_image(*jpeg, engine.limits, "bench target");
                 if (!decoded) return report(decoded.error());
                 t.decode_ms = clock.lap_ms();
-                fusion::SwapJob job{*source_image, *decoded, *options, swap.processor_list(), source_faces.front()};
+                fusion::SwapJob job{*source_image, *decoded, *options, swap.processor_list(),
+                                    source_faces.front()};
                 auto result = fusion::run_swap(job, **analyser, &t);
                 if (!result) return report(result.error());
                 clock.lap_ms();
@@ -119,12 +127,12 @@ struct BenchCommand {
             }
             char label[32];
             std::snprintf(label, sizeof label, "%dx%d", size.width, size.height);
-            std::printf("%-10s %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f\n", label,
-                        med(&StageTimings::decode_ms), med(&StageTimings::detect_ms),
+            std::printf("%-10s %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f\n",
+                        label, med(&StageTimings::decode_ms), med(&StageTimings::detect_ms),
                         med(&StageTimings::landmarks_ms), med(&StageTimings::warp_ms),
                         med(&StageTimings::colour_ms), med(&StageTimings::mask_ms),
-                        med(&StageTimings::blend_ms), med(&StageTimings::encode_ms), median(engine_ms),
-                        median(total_ms));
+                        med(&StageTimings::blend_ms), med(&StageTimings::encode_ms),
+                        median(engine_ms), median(total_ms));
         }
         print_seamless_clone_reference(**analyser, *source_image, *target_photo);
         std::printf("\npeak RSS: %ld MB\n", peak_rss_mb());
@@ -139,8 +147,9 @@ struct BenchCommand {
         const cv::Rect roi = fusion::swap_region(faces.front().landmarks, dst.size());
         cv::Mat patch = cover(src, roi.size(), cv::Point2f(src.cols / 2.f, src.rows / 2.f));
         cv::Mat mask(roi.size(), CV_8U, cv::Scalar(0));
-        cv::ellipse(mask, cv::RotatedRect(cv::Point2f(roi.width / 2.f, roi.height / 2.f),
-                                          cv::Size2f(roi.width * 0.8f, roi.height * 0.8f), 0),
+        cv::ellipse(mask,
+                    cv::RotatedRect(cv::Point2f(roi.width / 2.f, roi.height / 2.f),
+                                    cv::Size2f(roi.width * 0.8f, roi.height * 0.8f), 0),
                     cv::Scalar(255), cv::FILLED);
         const cv::Point centre(roi.x + roi.width / 2, roi.y + roi.height / 2);
         std::vector<double> ms;
@@ -150,9 +159,10 @@ struct BenchCommand {
             cv::seamlessClone(patch, dst, mask, centre, out, cv::NORMAL_CLONE);
             ms.push_back(clock.elapsed_ms());
         }
-        std::printf("\nreference: cv::seamlessClone on this face's %dx%d region: %.1f ms "
-                    "(our warp+colour+mask+blend replace it)\n",
-                    roi.width, roi.height, median(ms));
+        std::printf(
+            "\nreference: cv::seamlessClone on this face's %dx%d region: %.1f ms "
+            "(our warp+colour+mask+blend replace it)\n",
+            roi.width, roi.height, median(ms));
     }
 };
 
@@ -161,9 +171,10 @@ struct BenchCommand {
 void add_bench_command(CLI::App& app, CommandRun& run) {
     auto cmd = std::make_shared<BenchCommand>();
     CLI::App* c = app.add_subcommand("bench", "Time each stage of a swap at 512x512, 720p, 1080p");
-    c->footer("Example: facefuse bench -s me.jpg -t portrait.jpg --runs 21\n"
-              "Prints median ms per stage (decode, detect, landmarks, warp, colour, mask, blend,\n"
-              "encode), 'engine' (without decode/encode), 'total', model load time and peak RSS.");
+    c->footer(
+        "Example: facefuse bench -s me.jpg -t portrait.jpg --runs 21\n"
+        "Prints median ms per stage (decode, detect, landmarks, warp, colour, mask, blend,\n"
+        "encode), 'engine' (without decode/encode), 'total', model load time and peak RSS.");
     c->add_option("-s,--source", cmd->source, "image with the face to use")->required();
     c->add_option("-t,--target", cmd->target,
                   "portrait photo; resized to cover each benchmark size")

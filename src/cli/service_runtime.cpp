@@ -1,7 +1,6 @@
 #include "cli/service_runtime.hpp"
 
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "build_info.hpp"
@@ -26,7 +25,8 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->check(duration_validator())
         ->envname("FACEFUSE_LEASE")
         ->capture_default_str();
-    c.add_option("--max-attempts", max_attempts, "runs of a task before transient errors fail it (fixed per task at submit)")
+    c.add_option("--max-attempts", max_attempts,
+                 "runs of a task before transient errors fail it (fixed per task at submit)")
         ->check(CLI::Range(1, 100))
         ->envname("FACEFUSE_MAX_ATTEMPTS")
         ->capture_default_str();
@@ -44,7 +44,8 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->envname("FACEFUSE_BATCH_SIZE")
         ->capture_default_str();
     c.add_option("--source-face-cache", source_face_cache,
-                 "source faces a worker keeps analysed, by tenant and image checksum, for tasks that bring the same "
+                 "source faces a worker keeps analysed, by tenant and image checksum, for tasks "
+                 "that bring the same "
                  "source again (0: analyse every time)")
         ->check(CLI::Range(0, 1000000))
         ->envname("FACEFUSE_SOURCE_FACE_CACHE")
@@ -66,25 +67,34 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
         }
     }
     if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
-        return make_error(ErrorCode::kUsage, "--listen '" + listen + "': use HOST:PORT, e.g. 127.0.0.1:8080");
+        return make_error(ErrorCode::kUsage,
+                          "--listen '" + listen + "': use HOST:PORT, e.g. 127.0.0.1:8080");
     return std::make_pair(listen.substr(0, colon), port);
 }
 
-Runtime::Runtime(ServiceFlags flags, EngineFlags engine) : flags_(std::move(flags)), engine_(std::move(engine)) {
-    obs::Registry::global().gauge("facefuse_build_info", "Build information", {"version"}).labels({build::kVersion}).set(1);
+Runtime::Runtime(ServiceFlags flags, EngineFlags engine)
+    : flags_(std::move(flags)), engine_(std::move(engine)) {
+    obs::Registry::global()
+        .gauge("facefuse_build_info", "Build information", {"version"})
+        .labels({build::kVersion})
+        .set(1);
 }
 
-Runtime::~Runtime() { shutdown(); }
+Runtime::~Runtime() {
+    shutdown();
+}
 
 namespace {
 
 struct ModelMetrics {
     obs::Family<obs::Gauge>& info = obs::Registry::global().gauge(
-        "facefuse_model_info", "Models by name and version: 1 serves now, 0 served before a reload", {"name", "version"});
-    obs::Family<obs::Counter>& reloads =
-        obs::Registry::global().counter("facefuse_model_reloads_total", "Model reloads that swapped new models in");
+        "facefuse_model_info", "Models by name and version: 1 serves now, 0 served before a reload",
+        {"name", "version"});
+    obs::Family<obs::Counter>& reloads = obs::Registry::global().counter(
+        "facefuse_model_reloads_total", "Model reloads that swapped new models in");
     obs::Family<obs::Counter>& reload_failures = obs::Registry::global().counter(
-        "facefuse_model_reload_failures_total", "Model reloads that failed; the previous models kept serving");
+        "facefuse_model_reload_failures_total",
+        "Model reloads that failed; the previous models kept serving");
 };
 
 ModelMetrics& model_metrics() {
@@ -95,7 +105,8 @@ ModelMetrics& model_metrics() {
 // One inference of each model on a synthetic face-like frame: the detector on the frame, the
 // landmark model on a box at its centre. Points that are not finite mean a model that loaded
 // but cannot infer.
-Status warm_up(const std::shared_ptr<const face::LandmarkProvider>& landmarker, const face::DetectorOptions& options) {
+Status warm_up(const std::shared_ptr<const face::LandmarkProvider>& landmarker,
+               const face::DetectorOptions& options) {
     cv::Mat frame(256, 256, CV_8UC3, cv::Scalar(128, 128, 128));
     cv::circle(frame, {128, 128}, 60, cv::Scalar(180, 170, 160), cv::FILLED);
     face::FaceAnalyser analyser(landmarker, options);
@@ -106,7 +117,8 @@ Status warm_up(const std::shared_ptr<const face::LandmarkProvider>& landmarker, 
     for (const cv::Point2f& p : points) {
         if (!std::isfinite(p.x) || !std::isfinite(p.y))
             return make_error(ErrorCode::kModelUnavailable,
-                              "model '" + landmarker->spec().name + "' failed its warm-up inference (non-finite points)");
+                              "model '" + landmarker->spec().name +
+                                  "' failed its warm-up inference (non-finite points)");
     }
     return Status::Ok();
 }
@@ -135,7 +147,9 @@ Status Runtime::load_models() {
     (void)model_metrics().reloads.get();  // exposed as 0 from the first scrape
     (void)model_metrics().reload_failures.get();
     landmarker_ = std::move(landmarker.value());
-    obs::log_info("model_loaded", {{"name", spec.name}, {"version", spec.version}, {"path", spec.path.string()},
+    obs::log_info("model_loaded", {{"name", spec.name},
+                                   {"version", spec.version},
+                                   {"path", spec.path.string()},
                                    {"sha256", spec.sha256}});
     ready_ = true;
     return Status::Ok();
@@ -143,23 +157,28 @@ Status Runtime::load_models() {
 
 Result<models::ModelSpec> Runtime::reload_models() {
     std::lock_guard lock(reload_mutex_);
-    if (!landmarker_) return make_error(ErrorCode::kModelUnavailable, "models are still loading: try again later");
+    if (!landmarker_)
+        return make_error(ErrorCode::kModelUnavailable,
+                          "models are still loading: try again later");
     const models::ModelSpec old = landmarker_->spec();
     auto landmarker = load_warm_landmarker();
     if (!landmarker) {
         model_metrics().reload_failures.get().inc();
-        obs::log_error("model_reload_failed", {{"error", landmarker.error().message}, {"serving", old.name},
+        obs::log_error("model_reload_failed", {{"error", landmarker.error().message},
+                                               {"serving", old.name},
                                                {"version", old.version}});
-        return make_error(landmarker.error().code,
-                          landmarker.error().message + " (the previous model " + old.name + " " + old.version +
-                              " keeps serving)");
+        return make_error(landmarker.error().code, landmarker.error().message +
+                                                       " (the previous model " + old.name + " " +
+                                                       old.version + " keeps serving)");
     }
     const models::ModelSpec spec = (*landmarker)->spec();
     if (workers_) workers_->use_landmarker(*landmarker);
     publish_serving(spec);
     landmarker_ = std::move(landmarker.value());
     model_metrics().reloads.get().inc();
-    obs::log_info("model_reloaded", {{"name", spec.name}, {"version", spec.version}, {"previous", old.version},
+    obs::log_info("model_reloaded", {{"name", spec.name},
+                                     {"version", spec.version},
+                                     {"previous", old.version},
                                      {"sha256", spec.sha256}});
     return spec;
 }
@@ -181,7 +200,8 @@ int Runtime::wait_for_stop(SignalWait& signals) {
     }
 }
 
-void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store,
+                            std::shared_ptr<tasks::TaskQueue> queue,
                             std::shared_ptr<storage::BlobStore> blobs, int slots) {
     worker::WorkerConfig config;
     config.slots = slots;
@@ -197,18 +217,21 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared
         std::lock_guard lock(reload_mutex_);
         landmarker = landmarker_;
     }
-    workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue), std::move(blobs), landmarker, config);
+    workers_ = std::make_unique<worker::WorkerPool>(std::move(store), std::move(queue),
+                                                    std::move(blobs), landmarker, config);
     workers_->start();
 }
 
-Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::shared_ptr<tasks::TaskStore> store,
-                           std::shared_ptr<tasks::TaskQueue> queue, std::shared_ptr<storage::BlobStore> blobs,
-                           bool ops_only) {
+Status Runtime::start_http(const std::pair<std::string, int>& endpoint,
+                           std::shared_ptr<tasks::TaskStore> store,
+                           std::shared_ptr<tasks::TaskQueue> queue,
+                           std::shared_ptr<storage::BlobStore> blobs, bool ops_only) {
     tasks::ServiceConfig config;
     config.limits = engine_.limits;
     config.task_ttl = *parse_duration(flags_.task_ttl);
     config.max_attempts = flags_.max_attempts;
-    service_ = std::make_shared<tasks::TaskService>(std::move(store), std::move(queue), std::move(blobs), config);
+    service_ = std::make_shared<tasks::TaskService>(std::move(store), std::move(queue),
+                                                    std::move(blobs), config);
 
     http::ApiConfig api;
     api.max_wait_seconds = flags_.max_wait_seconds;
@@ -222,16 +245,25 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
         api.reload_models = [this]() -> Result<nlohmann::json> {
             auto spec = reload_models();
             if (!spec) return spec.error();
-            return nlohmann::json{{"models", {{{"name", spec->name}, {"version", spec->version}, {"kind", spec->kind},
-                                               {"sha256", spec->sha256}, {"license", spec->license}}}}};
+            return nlohmann::json{{"models",
+                                   {{{"name", spec->name},
+                                     {"version", spec->version},
+                                     {"kind", spec->kind},
+                                     {"sha256", spec->sha256},
+                                     {"license", spec->license}}}}};
         };
     }
     api.before_scrape = [this] {
-        auto& depth = obs::Registry::global().gauge("facefuse_queue_depth", "Tasks waiting, by priority", {"priority"});
+        auto& depth = obs::Registry::global().gauge("facefuse_queue_depth",
+                                                    "Tasks waiting, by priority", {"priority"});
         for (auto p : {tasks::Priority::kVip, tasks::Priority::kNormal, tasks::Priority::kBatch}) {
-            if (auto d = service_->queue_depth(p)) depth.labels({std::string(tasks::priority_name(p))}).set(static_cast<double>(*d));
+            if (auto d = service_->queue_depth(p))
+                depth.labels({std::string(tasks::priority_name(p))}).set(static_cast<double>(*d));
         }
-        obs::Registry::global().gauge("facefuse_workers_busy", "Worker slots running a task").get().set(workers_ ? workers_->busy() : 0);
+        obs::Registry::global()
+            .gauge("facefuse_workers_busy", "Worker slots running a task")
+            .get()
+            .set(workers_ ? workers_->busy() : 0);
     };
     http::ServerConfig server;
     server.host = endpoint.first;
@@ -247,9 +279,11 @@ Status Runtime::start_http(const std::pair<std::string, int>& endpoint, std::sha
         std::unique_lock lock(sweeper_mutex_);
         while (!draining_) {
             lock.unlock();
-            if (auto n = service_->expire_once(); n && *n > 0) obs::log_info("tasks_expired", {{"count", *n}});
+            if (auto n = service_->expire_once(); n && *n > 0)
+                obs::log_info("tasks_expired", {{"count", *n}});
             lock.lock();
-            sweeper_wake_.wait_for(lock, std::chrono::minutes(1), [this] { return draining_.load(); });
+            sweeper_wake_.wait_for(lock, std::chrono::minutes(1),
+                                   [this] { return draining_.load(); });
         }
     });
     return Status::Ok();

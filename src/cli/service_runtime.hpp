@@ -5,23 +5,22 @@
 // Redis + S3. Shutdown order matters: stop taking requests, drain the workers, then exit.
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
-#include <memory>
-#include <string>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 
-#include <CLI/CLI.hpp>
-
 #include "cli/engine_flags.hpp"
 #include "face/landmarker.hpp"
-#include "models/model_spec.hpp"
 #include "http/access.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "models/model_spec.hpp"
 #include "storage/blob_store.hpp"
 #include "tasks/queue.hpp"
 #include "tasks/service.hpp"
@@ -31,15 +30,15 @@
 namespace facefuse::cli {
 
 struct ServiceFlags {
-    std::int64_t queue_max = 10000;   // waiting tasks per priority before 429
-    std::string task_ttl = "24h";     // results and records
-    std::string lease = "30s";        // worker lease (heartbeats at a third of it)
+    std::int64_t queue_max = 10000;  // waiting tasks per priority before 429
+    std::string task_ttl = "24h";    // results and records
+    std::string lease = "30s";       // worker lease (heartbeats at a third of it)
     int max_attempts = 3;
-    int max_wait_seconds = 30;        // cap of ?wait=
+    int max_wait_seconds = 30;  // cap of ?wait=
     int max_connections = 256;
     std::string drain_timeout = "20s";
-    int batch_size = 1;               // micro-batching hook: leases per worker slot
-    int source_face_cache = 256;      // analysed source faces a worker keeps (0: none)
+    int batch_size = 1;           // micro-batching hook: leases per worker slot
+    int source_face_cache = 256;  // analysed source faces a worker keeps (0: none)
 
     void add_to(CLI::App& command);
 };
@@ -48,7 +47,7 @@ struct ServiceFlags {
 // Construct it before starting any thread: threads inherit the blocked mask, so the signal
 // reaches only wait().
 class SignalWait {
-public:
+  public:
     SignalWait() {
         sigemptyset(&set_);
         sigaddset(&set_, SIGTERM);
@@ -62,7 +61,7 @@ public:
         return received;
     }
 
-private:
+  private:
     sigset_t set_;
 };
 
@@ -70,7 +69,7 @@ private:
 Result<std::pair<std::string, int>> parse_listen(const std::string& listen);
 
 class Runtime {
-public:
+  public:
     Runtime(ServiceFlags flags, EngineFlags engine);
     ~Runtime();
 
@@ -86,12 +85,14 @@ public:
     Result<models::ModelSpec> reload_models();
     // Handles SIGHUP (reload) until SIGTERM or SIGINT arrives; returns that signal.
     int wait_for_stop(SignalWait& signals);
-    void start_workers(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+    void start_workers(std::shared_ptr<tasks::TaskStore> store,
+                       std::shared_ptr<tasks::TaskQueue> queue,
                        std::shared_ptr<storage::BlobStore> blobs, int slots);
     // ops_only: a worker's endpoint (health, readiness, metrics) without the task API.
-    Status start_http(const std::pair<std::string, int>& endpoint, std::shared_ptr<tasks::TaskStore> store,
-                      std::shared_ptr<tasks::TaskQueue> queue, std::shared_ptr<storage::BlobStore> blobs,
-                      bool ops_only = false);
+    Status start_http(const std::pair<std::string, int>& endpoint,
+                      std::shared_ptr<tasks::TaskStore> store,
+                      std::shared_ptr<tasks::TaskQueue> queue,
+                      std::shared_ptr<storage::BlobStore> blobs, bool ops_only = false);
     // Authentication, rate limits and audit for the API started by start_http (before it).
     // Without: --auth none, no limits (the worker's ops-only endpoint).
     void set_access(std::shared_ptr<const http::Access> access) { access_ = std::move(access); }
@@ -109,7 +110,7 @@ public:
     // workers within the drain timeout, stops the sweeper.
     void shutdown();
 
-private:
+  private:
     ServiceFlags flags_;
     EngineFlags engine_;
     // Loads, verifies and warms up the landmark model the flags name.

@@ -1,7 +1,6 @@
 #include "fusion/face_swapper.hpp"
 
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "common/stopwatch.hpp"

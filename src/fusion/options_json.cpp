@@ -14,8 +14,8 @@ Error bad(const std::string& key, const std::string& accepts) {
 }
 
 template <typename T, typename Parse>
-Status parse_names(const json& value, const std::string& key, std::span<const std::string_view> names,
-                   Parse parse, std::vector<T>& out) {
+Status parse_names(const json& value, const std::string& key,
+                   std::span<const std::string_view> names, Parse parse, std::vector<T>& out) {
     std::string list;
     for (auto n : names) list += (list.empty() ? "" : ", ") + std::string(n);
     if (!value.is_array()) return bad(key, "a list of: " + list);
@@ -55,21 +55,28 @@ Status apply(const std::string& key, const json& v, JobOptions& o) {
         return Status::Ok();
     }
     if (key == "face_selector_mode") {
-        const auto m = v.is_string() ? face::parse_selector_mode(v.get<std::string>()) : std::nullopt;
+        const auto m =
+            v.is_string() ? face::parse_selector_mode(v.get<std::string>()) : std::nullopt;
         if (!m) return bad(key, "\"many\" or \"one\"");
         s.target_selector.mode = *m;
         return Status::Ok();
     }
     if (key == "face_selector_order") {
-        const auto order = v.is_string() ? face::parse_selector_order(v.get<std::string>()) : std::nullopt;
-        if (!order) return bad(key, "left-right, right-left, top-bottom, bottom-top, small-large, large-small, best-worst or worst-best");
+        const auto order =
+            v.is_string() ? face::parse_selector_order(v.get<std::string>()) : std::nullopt;
+        if (!order)
+            return bad(key,
+                       "left-right, right-left, top-bottom, bottom-top, small-large, large-small, "
+                       "best-worst or worst-best");
         s.target_selector.order = *order;
         return Status::Ok();
     }
     if (key == "face_position") return integer(v, key, 0, 1000, s.target_selector.position);
     if (key == "source_face_position") return integer(v, key, 0, 1000, s.source_face_position);
-    if (key == "face_mask_types") return parse_names(v, key, mask_type_names(), parse_mask_type, s.mask_types);
-    if (key == "face_mask_areas") return parse_names(v, key, mask_area_names(), parse_mask_area, s.mask_areas);
+    if (key == "face_mask_types")
+        return parse_names(v, key, mask_type_names(), parse_mask_type, s.mask_types);
+    if (key == "face_mask_areas")
+        return parse_names(v, key, mask_area_names(), parse_mask_area, s.mask_areas);
     if (key == "face_mask_blur") return number(v, key, 0, 1, s.mask_blur);
     if (key == "fusion_degree") return number(v, key, 0, 1, s.fusion_degree);
     if (key == "shape_degree") return number(v, key, 0, 1, s.shape_degree);
@@ -85,15 +92,17 @@ Status apply(const std::string& key, const json& v, JobOptions& o) {
         return Status::Ok();
     }
     if (key == "output_format") {
-        const auto f = v.is_string() ? image::format_from_extension("x." + v.get<std::string>())
-                                     : Result<image::ImageFormat>(make_error(ErrorCode::kUsage, ""));
+        const auto f = v.is_string()
+                           ? image::format_from_extension("x." + v.get<std::string>())
+                           : Result<image::ImageFormat>(make_error(ErrorCode::kUsage, ""));
         if (!f) return bad(key, "\"png\", \"jpg\", \"webp\" or \"bmp\"");
         o.output_format = *f;
         return Status::Ok();
     }
     if (key == "output_quality") return integer(v, key, 0, 100, o.output_quality);
-    return make_error(ErrorCode::kUsage, "options: unknown key \"" + key +
-                                             "\" (see GET /v1/capabilities for the accepted options)");
+    return make_error(
+        ErrorCode::kUsage,
+        "options: unknown key \"" + key + "\" (see GET /v1/capabilities for the accepted options)");
 }
 
 }  // namespace
@@ -103,7 +112,8 @@ Result<JobOptions> parse_job_options(std::string_view text) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return options;
     const json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded() || !parsed.is_object())
-        return make_error(ErrorCode::kUsage, "options must be a JSON object, e.g. {\"face_selector_mode\": \"one\"}");
+        return make_error(ErrorCode::kUsage,
+                          "options must be a JSON object, e.g. {\"face_selector_mode\": \"one\"}");
     for (const auto& [key, value] : parsed.items()) {
         if (Status st = apply(key, value, options); !st) return st.error();
     }
@@ -118,8 +128,10 @@ std::string to_json(const JobOptions& o) {
     for (auto a : s.mask_areas) areas.push_back(mask_area_names()[static_cast<size_t>(a)]);
     const json out = {
         {"processors", o.processors},
-        {"face_selector_mode", face::selector_mode_names()[static_cast<size_t>(s.target_selector.mode)]},
-        {"face_selector_order", face::selector_order_names()[static_cast<size_t>(s.target_selector.order)]},
+        {"face_selector_mode",
+         face::selector_mode_names()[static_cast<size_t>(s.target_selector.mode)]},
+        {"face_selector_order",
+         face::selector_order_names()[static_cast<size_t>(s.target_selector.order)]},
         {"face_position", s.target_selector.position},
         {"source_face_position", s.source_face_position},
         {"face_mask_types", types},

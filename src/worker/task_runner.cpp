@@ -1,9 +1,8 @@
 // What a worker does with one leased task. Every state change is a compare-and-set in the
 // store, and every stage boundary checks for cancel and for a lost lease, so a task that runs
 // twice (lost lease) or is cancelled mid-way never ends in two terminal states.
-#include <opencv2/core.hpp>
-
 #include <algorithm>
+#include <opencv2/core.hpp>
 #include <random>
 
 #include "common/clock.hpp"
@@ -25,7 +24,6 @@ namespace {
 
 using tasks::Task;
 using tasks::TaskState;
-
 
 // Errors that a second try cannot fix: the input or the request is at fault.
 bool is_permanent(ErrorCode code) {
@@ -57,10 +55,12 @@ struct Metrics {
         "facefuse_task_queue_wait_seconds", "Time from submit to a worker starting the task");
     obs::Family<obs::Histogram>& process = obs::Registry::global().histogram(
         "facefuse_task_process_seconds", "Time per processing stage", {"stage"});
-    obs::Family<obs::Counter>& moderation = obs::Registry::global().counter(
-        "facefuse_moderation_decisions_total", "Content policy decisions on task inputs", {"verdict"});
-    obs::Family<obs::Counter>& source_faces = obs::Registry::global().counter(
-        "facefuse_source_face_cache_total", "Source face lookups in the worker's cache", {"result"});
+    obs::Family<obs::Counter>& moderation =
+        obs::Registry::global().counter("facefuse_moderation_decisions_total",
+                                        "Content policy decisions on task inputs", {"verdict"});
+    obs::Family<obs::Counter>& source_faces =
+        obs::Registry::global().counter("facefuse_source_face_cache_total",
+                                        "Source face lookups in the worker's cache", {"result"});
 };
 
 Metrics& metrics() {
@@ -102,14 +102,19 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         const ErrorCode code = running.error().code;
         // Finished already (e.g. cancelled while queued) or gone (expired): nothing to do.
         // Store unreachable: try again later.
-        if (code == ErrorCode::kConflict || code == ErrorCode::kNotFound) (void)queue_->ack(lease);
-        else (void)queue_->retry(lease, unix_now_ms() + config_.backoff_base.count());
+        if (code == ErrorCode::kConflict || code == ErrorCode::kNotFound)
+            (void)queue_->ack(lease);
+        else
+            (void)queue_->retry(lease, unix_now_ms() + config_.backoff_base.count());
         return;
     }
     Task task = running.value();
     if (task.attempts == 1)
-        metrics().queue_wait.get().observe(std::max<std::int64_t>(0, task.started_at_ms - task.created_at_ms) / 1000.0);
-    obs::log_info("task_started", {{"task_id", id}, {"tenant", task.tenant}, {"attempt", task.attempts},
+        metrics().queue_wait.get().observe(
+            std::max<std::int64_t>(0, task.started_at_ms - task.created_at_ms) / 1000.0);
+    obs::log_info("task_started", {{"task_id", id},
+                                   {"tenant", task.tenant},
+                                   {"attempt", task.attempts},
                                    {"worker_id", config_.worker_id}});
 
     // Any failure goes through here: permanent -> failed; transient -> retry or dead letter.
@@ -119,7 +124,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         if (is_permanent(error.code) || error.code == ErrorCode::kCancelled) {
             const bool cancelled = error.code == ErrorCode::kCancelled;
             finish_terminal(cancelled ? TaskState::kCancelled : TaskState::kFailed,
-                            cancelled ? std::optional<tasks::TaskError>() : std::optional<tasks::TaskError>(recorded));
+                            cancelled ? std::optional<tasks::TaskError>()
+                                      : std::optional<tasks::TaskError>(recorded));
             obs::log_info("task_failed", {{"task_id", id}, {"code", recorded.code}});
             return;
         }
@@ -127,22 +133,26 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             finish_terminal(TaskState::kFailed, recorded);
             (void)queue_->dead_letter(lease, recorded.code + ": " + recorded.message);
             metrics().dead.get().inc();
-            obs::log_error("task_dead_lettered", {{"task_id", id}, {"code", recorded.code}, {"attempts", task.attempts}});
+            obs::log_error("task_dead_lettered",
+                           {{"task_id", id}, {"code", recorded.code}, {"attempts", task.attempts}});
             return;
         }
         // Exponential backoff with full jitter: retries of many tasks failing together (a
         // storage outage) spread out instead of arriving as one wave.
-        const auto ceiling = std::min(config_.backoff_max.count(),
-                                      config_.backoff_base.count() << std::min(task.attempts - 1, 16));
+        const auto ceiling =
+            std::min(config_.backoff_max.count(), config_.backoff_base.count()
+                                                      << std::min(task.attempts - 1, 16));
         static thread_local std::mt19937_64 random{std::random_device{}()};
-        const std::int64_t delay = std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(random);
+        const std::int64_t delay =
+            std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(random);
         (void)store_->transition(id, {TaskState::kRunning}, [&](Task& t) {
             t.state = TaskState::kQueued;
             t.error = recorded;
         });
         (void)queue_->retry(lease, unix_now_ms() + delay);
         metrics().retries.labels({recorded.code}).inc();
-        obs::log_warn("task_retry", {{"task_id", id}, {"code", recorded.code}, {"delay_ms", delay}});
+        obs::log_warn("task_retry",
+                      {{"task_id", id}, {"code", recorded.code}, {"delay_ms", delay}});
     };
     // Stage boundary: stop for a lost lease (write nothing) or a cancel request.
     auto should_stop = [&]() -> std::optional<Error> {
@@ -166,7 +176,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     std::vector<std::uint8_t> result;
     image::ImageFormat format = options->output_format;
     const bool is_noop = options->processors == std::vector<std::string>{"noop"};
-    const bool moderated = config_.policy.classifier && config_.policy.moderation != fusion::moderation::ModerationMode::kOff;
+    const bool moderated = config_.policy.classifier &&
+                           config_.policy.moderation != fusion::moderation::ModerationMode::kOff;
 
     auto target_bytes = blobs_->get(task.target_key);
     if (!target_bytes) return fail(target_bytes.error());
@@ -185,19 +196,24 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             job.source = std::move(source.value());
             if (!is_noop && uses_source_face(options->processors))
                 source_face_key = SourceFaceCache::key_for(task.tenant, *source_bytes,
-                                                           options->swap.source_face_position, slot.model_generation);
+                                                           options->swap.source_face_position,
+                                                           slot.model_generation);
         }
         metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
     }
     if (moderated) {
         // Before any processing: a rejected input is never swapped, and is not kept.
-        auto decision = fusion::moderation::moderate(config_.policy.classifier.get(), config_.policy.moderation,
-                                                     config_.policy.moderation_threshold,
-                                                     {&job.target, job.source.empty() ? nullptr : &job.source});
+        auto decision =
+            fusion::moderation::moderate(config_.policy.classifier.get(), config_.policy.moderation,
+                                         config_.policy.moderation_threshold,
+                                         {&job.target, job.source.empty() ? nullptr : &job.source});
         if (!decision) return fail(decision.error());
         metrics().moderation.labels({decision->verdict}).inc();
-        (void)store_->transition(id, {TaskState::kRunning}, [&](Task& t) { t.moderation = decision->to_json(); });
-        obs::log_info("task_moderated", {{"task_id", id}, {"verdict", decision->verdict}, {"score", decision->score}});
+        (void)store_->transition(id, {TaskState::kRunning},
+                                 [&](Task& t) { t.moderation = decision->to_json(); });
+        obs::log_info(
+            "task_moderated",
+            {{"task_id", id}, {"verdict", decision->verdict}, {"score", decision->score}});
         metrics().process.labels({"moderation"}).observe(clock.lap_ms() / 1000);
         if (decision->rejected()) {
             for (const std::string* key : {&task.target_key, &task.source_key})
@@ -226,7 +242,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
                     job.source_face = *cached;
                     metrics().source_faces.labels({"hit"}).inc();
                 } else {
-                    auto face = fusion::analyse_source(job.source, job.options.source_face_position, *slot.analyser);
+                    auto face = fusion::analyse_source(job.source, job.options.source_face_position,
+                                                       *slot.analyser);
                     if (!face) return fail(face.error());
                     source_faces_.insert(source_face_key, *face);
                     job.source_face = *face;
@@ -238,27 +255,34 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
             // Out of memory (host or accelerator) is transient: retried later in a smaller
             // batch. Anything else thrown is a bug, not the input's fault.
             if (is_out_of_memory(e))
-                return fail(make_error(ErrorCode::kOutOfMemory, std::string("out of memory while processing: ") + e.what()));
-            return fail(make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
+                return fail(make_error(ErrorCode::kOutOfMemory,
+                                       std::string("out of memory while processing: ") + e.what()));
+            return fail(
+                make_error(ErrorCode::kInternal, std::string("processing failed: ") + e.what()));
         }
         if (!output) return fail(output.error());
         metrics().process.labels({"engine"}).observe(clock.lap_ms() / 1000);
         (void)store_->set_progress(id, 0.8);
         if (auto stop = should_stop()) return stop_or_fail(*stop);
 
-        if (!config_.policy.watermark.empty()) image::draw_visible_watermark(*output, config_.policy.watermark);
+        if (!config_.policy.watermark.empty())
+            image::draw_visible_watermark(*output, config_.policy.watermark);
         auto encoded = image::encode_image(*output, {format, options->output_quality});
         if (!encoded) return fail(encoded.error());
         result = std::move(encoded.value());
         // Provenance: the result says in its metadata that it is AI-generated.
         if (!config_.policy.provenance_text.empty()) {
-            if (Status marked = image::add_provenance_marker(result, format, config_.policy.provenance_text); !marked)
+            if (Status marked =
+                    image::add_provenance_marker(result, format, config_.policy.provenance_text);
+                !marked)
                 return fail(marked.error());
         }
     }
     // Deterministic key: a second run of this task overwrites the same object.
-    const std::string key = storage::blob_key(task.tenant, id, "result", image::format_name(format));
-    if (Status st = blobs_->put(key, result, image::content_type(format)); !st) return fail(st.error());
+    const std::string key =
+        storage::blob_key(task.tenant, id, "result", image::format_name(format));
+    if (Status st = blobs_->put(key, result, image::content_type(format)); !st)
+        return fail(st.error());
     metrics().process.labels({"encode_store"}).observe(clock.lap_ms() / 1000);
     if (abandoned()) return stop_or_fail(make_error(ErrorCode::kLeaseLost, "lease lost"));
 
@@ -273,7 +297,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     (void)queue_->ack(lease);
     if (done) {
         metrics().finished.labels({task.kind, "succeeded"}).inc();
-        obs::log_info("task_succeeded", {{"task_id", id}, {"tenant", task.tenant}, {"ms", total.elapsed_ms()}});
+        obs::log_info("task_succeeded",
+                      {{"task_id", id}, {"tenant", task.tenant}, {"ms", total.elapsed_ms()}});
     }
 }
 

@@ -2,7 +2,6 @@
 #include "worker/worker_pool.hpp"
 
 #include <pthread.h>
-
 #include <unistd.h>
 
 #include "obs/log.hpp"
@@ -10,9 +9,11 @@
 
 namespace facefuse::worker {
 
-WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
+WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store,
+                       std::shared_ptr<tasks::TaskQueue> queue,
                        std::shared_ptr<storage::BlobStore> blobs,
-                       std::shared_ptr<const face::LandmarkProvider> landmarker, WorkerConfig config)
+                       std::shared_ptr<const face::LandmarkProvider> landmarker,
+                       WorkerConfig config)
     : store_(std::move(store)),
       queue_(std::move(queue)),
       blobs_(std::move(blobs)),
@@ -29,7 +30,9 @@ WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<
     batch_size_ = config_.batch_size;
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+    stop();
+}
 
 void WorkerPool::start() {
     for (int i = 0; i < config_.slots; ++i) {
@@ -84,9 +87,11 @@ void WorkerPool::run_slot(Slot& slot) {
     // Named so `top -H`, perf and gdb tell the worker slots from the HTTP threads.
     pthread_setname_np(pthread_self(), "ff-worker");
     while (!stopping_) {
-        auto leases = queue_->lease(config_.worker_id, batch_size_.load(), config_.lease_for, config_.poll_wait);
+        auto leases = queue_->lease(config_.worker_id, batch_size_.load(), config_.lease_for,
+                                    config_.poll_wait);
         if (!leases) {
-            obs::log_warn("lease_failed", {{"worker_id", config_.worker_id}, {"error", leases.error().message}});
+            obs::log_warn("lease_failed",
+                          {{"worker_id", config_.worker_id}, {"error", leases.error().message}});
             std::unique_lock lock(mutex_);
             stop_signal_.wait_for(lock, config_.poll_wait);  // backend down: do not spin
             continue;
@@ -124,7 +129,8 @@ void WorkerPool::adapt_batch_size(bool out_of_memory, std::size_t leased) {
     if (out_of_memory) {
         const int smaller = std::max(1, current / 2);
         if (batch_size_.compare_exchange_strong(current, smaller) && smaller != current)
-            obs::log_warn("batch_size_reduced", {{"worker_id", config_.worker_id}, {"batch_size", smaller}});
+            obs::log_warn("batch_size_reduced",
+                          {{"worker_id", config_.worker_id}, {"batch_size", smaller}});
     } else if (leased > 0 && static_cast<int>(leased) >= current && current < config_.batch_size) {
         batch_size_.compare_exchange_strong(current, current + 1);
     }
@@ -151,7 +157,8 @@ void WorkerPool::heartbeat_loop() {
                 slot->lease = lease;
             } else if (st.error().code == ErrorCode::kLeaseLost) {
                 slot->lease_lost = true;
-                obs::log_warn("lease_lost", {{"task_id", lease.task_id}, {"worker_id", config_.worker_id}});
+                obs::log_warn("lease_lost",
+                              {{"task_id", lease.task_id}, {"worker_id", config_.worker_id}});
             }
         }
     }

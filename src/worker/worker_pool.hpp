@@ -13,8 +13,8 @@
 // A worker that dies mid-task loses its lease; the queue re-delivers the task elsewhere, and the
 // deterministic result key makes the second run harmless.
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "face/detector.hpp"
+#include "face/landmarker.hpp"
 #include "fusion/moderation/content_classifier.hpp"
 #include "fusion/moderation/moderation.hpp"
-#include "image/provenance.hpp"
-#include "face/landmarker.hpp"
 #include "image/decode.hpp"
+#include "image/provenance.hpp"
 #include "storage/blob_store.hpp"
 #include "tasks/queue.hpp"
 #include "tasks/store.hpp"
@@ -48,12 +48,12 @@ struct ContentPolicy {
 };
 
 struct WorkerConfig {
-    std::string worker_id;  // unique per process; default host:pid
-    int slots = 1;          // tasks run at once
-    int batch_size = 1;     // micro-batching hook: leases up to this many per slot
+    std::string worker_id;        // unique per process; default host:pid
+    int slots = 1;                // tasks run at once
+    int batch_size = 1;           // micro-batching hook: leases up to this many per slot
     int source_face_cache = 256;  // analysed source faces kept (source_face_cache.hpp); 0: none
     std::chrono::milliseconds lease_for{30'000};
-    std::chrono::milliseconds poll_wait{500};     // how long one lease() call waits for work
+    std::chrono::milliseconds poll_wait{500};  // how long one lease() call waits for work
     std::chrono::milliseconds backoff_base{1'000};
     std::chrono::milliseconds backoff_max{60'000};
     std::chrono::milliseconds drain_timeout{20'000};  // stop(): time for in-flight tasks
@@ -63,7 +63,7 @@ struct WorkerConfig {
 };
 
 class WorkerPool {
-public:
+  public:
     WorkerPool(std::shared_ptr<tasks::TaskStore> store, std::shared_ptr<tasks::TaskQueue> queue,
                std::shared_ptr<storage::BlobStore> blobs,
                std::shared_ptr<const face::LandmarkProvider> landmarker, WorkerConfig config);
@@ -88,7 +88,7 @@ public:
     // Source faces this pool has analysed and kept (for tests and /metrics).
     std::size_t cached_source_faces() const { return source_faces_.size(); }
 
-private:
+  private:
     struct Slot;
     void run_slot(Slot& slot);
     void heartbeat_loop();
@@ -101,7 +101,7 @@ private:
     std::shared_ptr<storage::BlobStore> blobs_;
     WorkerConfig config_;
     std::shared_ptr<const face::LandmarkProvider> landmarker_;  // guarded by mutex_
-    std::atomic<std::uint64_t> model_generation_{0};              // bumped by use_landmarker
+    std::atomic<std::uint64_t> model_generation_{0};            // bumped by use_landmarker
     std::atomic<int> batch_size_{1};
     SourceFaceCache source_faces_;
 

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <cmath>
 #include <fstream>
 #include <future>
@@ -11,8 +10,8 @@
 #include <sstream>
 
 #include "integration/serve_fixture.hpp"
-#include "support/redis_server.hpp"
 #include "support/jwt_tokens.hpp"
+#include "support/redis_server.hpp"
 #include "support/s3_server.hpp"
 
 namespace facefuse::test {
@@ -20,19 +19,27 @@ namespace {
 
 // A gateway or worker process, ready when its /readyz answers 200.
 class Role {
-public:
-    Role(const std::string& role, const RedisServer& redis, const S3Server& s3, const std::filesystem::path& logs,
-         std::vector<std::string> extra = {}) {
+  public:
+    Role(const std::string& role, const RedisServer& redis, const S3Server& s3,
+         const std::filesystem::path& logs, std::vector<std::string> extra = {}) {
         port_ = free_port();
-        std::vector<std::string> argv = {facefuse_binary().string(), role, "--listen",
-                                         "127.0.0.1:" + std::to_string(port_), "--redis", redis.url(),
-                                         "--s3-endpoint", s3.endpoint(), "--s3-bucket", S3Server::kBucket};
+        std::vector<std::string> argv = {facefuse_binary().string(),
+                                         role,
+                                         "--listen",
+                                         "127.0.0.1:" + std::to_string(port_),
+                                         "--redis",
+                                         redis.url(),
+                                         "--s3-endpoint",
+                                         s3.endpoint(),
+                                         "--s3-bucket",
+                                         S3Server::kBucket};
         if (role == "gateway" && std::find(extra.begin(), extra.end(), "--auth") == extra.end())
             argv.insert(argv.end(), {"--auth", "none"});
         argv.insert(argv.end(), extra.begin(), extra.end());
-        process_ = BackgroundProcess(argv, logs / (role + "-" + std::to_string(port_) + ".log"),
-                                     {std::string("AWS_ACCESS_KEY_ID=") + S3Server::kAccessKey,
-                                      std::string("AWS_SECRET_ACCESS_KEY=") + S3Server::kSecretKey});
+        process_ =
+            BackgroundProcess(argv, logs / (role + "-" + std::to_string(port_) + ".log"),
+                              {std::string("AWS_ACCESS_KEY_ID=") + S3Server::kAccessKey,
+                               std::string("AWS_SECRET_ACCESS_KEY=") + S3Server::kSecretKey});
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
         while (std::chrono::steady_clock::now() < until && process_.running()) {
             if (http_get(url("/readyz"), {}, 5).status == 200) return;
@@ -40,24 +47,27 @@ public:
         }
         ADD_FAILURE() << role << " did not become ready:\n" << process_.log();
     }
-    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
     BackgroundProcess& process() { return process_; }
     std::string log() const { return process_.log(); }
 
-private:
+  private:
     int port_ = 0;
     BackgroundProcess process_;
 };
 
 class ClusterTest : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
     RedisServer redis;
     S3Server s3;
 
     // Polls until every id is finished; returns id -> final task JSON.
-    std::map<std::string, nlohmann::json> wait_all(Role& gateway, const std::vector<std::string>& ids,
-                                                   std::chrono::seconds deadline = std::chrono::seconds(240)) {
+    std::map<std::string, nlohmann::json> wait_all(
+        Role& gateway, const std::vector<std::string>& ids,
+        std::chrono::seconds deadline = std::chrono::seconds(240)) {
         std::map<std::string, nlohmann::json> done;
         const auto until = std::chrono::steady_clock::now() + deadline;
         while (done.size() < ids.size() && std::chrono::steady_clock::now() < until) {
@@ -91,7 +101,8 @@ std::map<std::string, int> successes(const std::vector<std::string>& logs) {
         std::string line;
         while (std::getline(in, line)) {
             const auto j = nlohmann::json::parse(line, nullptr, false);
-            if (!j.is_discarded() && j.is_object() && j.value("event", "") == "task_succeeded") ++count[j.value("task_id", "")];
+            if (!j.is_discarded() && j.is_object() && j.value("event", "") == "task_succeeded")
+                ++count[j.value("task_id", "")];
         }
     }
     return count;
@@ -127,7 +138,8 @@ TEST_F(ClusterTest, KillingAWorkerLosesNothingAndFinishesNothingTwice) {
     const auto ids = submit(gateway, 12, swap_form());
     // Kill the victim while it holds a task.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (victim.log().find("task_started") == std::string::npos && std::chrono::steady_clock::now() < until)
+    while (victim.log().find("task_started") == std::string::npos &&
+           std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_NE(victim.log().find("task_started"), std::string::npos);
     victim.process().kill();
@@ -161,7 +173,8 @@ TEST_F(ClusterTest, S3DownMeansRetriesThenSuccess) {
     Role worker("worker", redis, s3, dir.path(), {"--concurrency", "1"});
     // The worker fails to read inputs and retries with backoff until S3 is back.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (worker.log().find("task_retry") == std::string::npos && std::chrono::steady_clock::now() < until)
+    while (worker.log().find("task_retry") == std::string::npos &&
+           std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_NE(worker.log().find("task_retry"), std::string::npos);
     ASSERT_TRUE(s3.restart()) << s3.log();
@@ -177,8 +190,10 @@ TEST_F(ClusterTest, TenantsAreWalledOffAndRateLimitsHoldAcrossGateways) {
     ASSERT_TRUE(redis.ready() && s3.ok());
     const auto secret = dir / "jwt.secret";
     std::ofstream(secret) << kTestJwtSecret;
-    const std::vector<std::string> auth = {"--auth", "jwt", "--jwt-secret-file", secret.string(), "--jwt-issuer",
-                                           kTestJwtIssuer, "--jwt-audience", kTestJwtAudience, "--rate-limit", "1:10"};
+    const std::vector<std::string> auth = {
+        "--auth",       "jwt",          "--jwt-secret-file", secret.string(),
+        "--jwt-issuer", kTestJwtIssuer, "--jwt-audience",    kTestJwtAudience,
+        "--rate-limit", "1:10"};
     Role g1("gateway", redis, s3, dir.path(), auth);
     Role g2("gateway", redis, s3, dir.path(), auth);
     Role worker("worker", redis, s3, dir.path(), {"--concurrency", "1"});
@@ -188,18 +203,22 @@ TEST_F(ClusterTest, TenantsAreWalledOffAndRateLimitsHoldAcrossGateways) {
         return std::vector<std::string>{bearer(make_hs256_token(c))};
     };
 
-    const HttpResponse created = http_post_form(g1.url("/v1/swaps?wait=60"), noop_form(), as("acme"));
+    const HttpResponse created =
+        http_post_form(g1.url("/v1/swaps?wait=60"), noop_form(), as("acme"));
     ASSERT_EQ(created.status, 200) << created.body;
     const std::string id = json_of(created)["id"];
     EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id), as("acme")).status, 200);
     EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id + "/result"), as("acme")).status, 200);
     EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id), as("globex")).status, 404);
     EXPECT_EQ(http_get(g1.url("/v1/tasks/" + id + "/result"), as("globex")).status, 404);
-    EXPECT_EQ(http_request("DELETE", g2.url("/v1/tasks/" + id), nullptr, nullptr, as("globex")).status, 404);
+    EXPECT_EQ(
+        http_request("DELETE", g2.url("/v1/tasks/" + id), nullptr, nullptr, as("globex")).status,
+        404);
 
     // A presigned URL of the result: at most 15 minutes, only for the owner, and it fetches the
     // same bytes from the store without credentials.
-    const HttpResponse presigned = http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("acme"));
+    const HttpResponse presigned =
+        http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("acme"));
     ASSERT_EQ(presigned.status, 200) << presigned.body;
     const std::string url = json_of(presigned)["url"];
     EXPECT_NE(url.find("X-Amz-Expires=300"), std::string::npos) << url;
@@ -208,22 +227,26 @@ TEST_F(ClusterTest, TenantsAreWalledOffAndRateLimitsHoldAcrossGateways) {
     const HttpResponse direct = http_get(url);
     EXPECT_EQ(direct.status, 200);
     EXPECT_EQ(direct.body, http_get(g1.url("/v1/tasks/" + id + "/result"), as("acme")).body);
-    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("globex")).status, 404);
-    const HttpResponse too_long = http_get(g2.url("/v1/tasks/" + id + "/result?presign=3600"), as("acme"));
+    EXPECT_EQ(http_get(g2.url("/v1/tasks/" + id + "/result?presign=300"), as("globex")).status,
+              404);
+    const HttpResponse too_long =
+        http_get(g2.url("/v1/tasks/" + id + "/result?presign=3600"), as("acme"));
     EXPECT_EQ(too_long.status, 400) << too_long.body;
 
     // Tenant "burst": 30 submits alternating between the gateways, as fast as they go.
     int accepted = 0, limited = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 30; ++i) {
-        const HttpResponse r = http_post_form((i % 2 ? g2 : g1).url("/v1/swaps"), noop_form(), as("burst"));
+        const HttpResponse r =
+            http_post_form((i % 2 ? g2 : g1).url("/v1/swaps"), noop_form(), as("burst"));
         if (r.status == 202) ++accepted;
         if (r.status == 429) {
             ++limited;
             EXPECT_FALSE(r.header("retry-after").empty());
         }
     }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Burst 10, then 1 per second: per gateway alone it would have been up to 20.
     EXPECT_GE(accepted, 10);
     EXPECT_LE(accepted, 10 + static_cast<int>(std::ceil(elapsed)) + 1) << "in " << elapsed << " s";

@@ -2,9 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <future>
-#include <set>
-
 #include <opencv2/imgcodecs.hpp>
+#include <set>
 
 #include "integration/serve_fixture.hpp"
 #include "storage/fs/fs_blob_store.hpp"
@@ -14,13 +13,14 @@ namespace facefuse::test {
 namespace {
 
 class ServeApiTest : public ::testing::Test {
-protected:
+  protected:
     TempDir dir;
 };
 
 TEST_F(ServeApiTest, SubmitPollFetch) {
     ServeProcess serve(dir / "data", {"--workers", "2"});
-    const HttpResponse submitted = http_post_form(serve.url("/v1/swaps"), swap_form(), {"X-Request-Id: req-123"});
+    const HttpResponse submitted =
+        http_post_form(serve.url("/v1/swaps"), swap_form(), {"X-Request-Id: req-123"});
     ASSERT_EQ(submitted.status, 202) << submitted.body;
     EXPECT_EQ(submitted.header("x-request-id"), "req-123");
     const auto task = json_of(submitted);
@@ -36,7 +36,8 @@ TEST_F(ServeApiTest, SubmitPollFetch) {
     const HttpResponse result = http_get(serve.url("/v1/tasks/" + id + "/result"));
     ASSERT_EQ(result.status, 200);
     EXPECT_EQ(result.header("content-type"), "image/png");
-    const cv::Mat image = cv::imdecode(std::vector<uchar>(result.body.begin(), result.body.end()), cv::IMREAD_COLOR);
+    const cv::Mat image =
+        cv::imdecode(std::vector<uchar>(result.body.begin(), result.body.end()), cv::IMREAD_COLOR);
     const cv::Mat target = cv::imread(face("chris_pratt_2018.jpg").string());
     EXPECT_EQ(image.size(), target.size());
 }
@@ -92,7 +93,8 @@ TEST_F(ServeApiTest, HundredConcurrentSubmitsWithOneKeyMakeOneTask) {
     EXPECT_EQ(list["tasks"].size(), 1u);
 
     // The same key with another body is a conflict.
-    const HttpResponse other = http_post_form(serve.url("/v1/swaps"), swap_form(), {"Idempotency-Key: one-key"});
+    const HttpResponse other =
+        http_post_form(serve.url("/v1/swaps"), swap_form(), {"Idempotency-Key: one-key"});
     EXPECT_EQ(other.status, 409);
     EXPECT_EQ(json_of(other)["error"]["code"], "idempotency_conflict");
 }
@@ -117,7 +119,8 @@ TEST_F(ServeApiTest, ResultWhileQueuedIs409) {
 
 // The blob store `serve --blob-store KIND` keeps in `data`. The SQLite file only while serve is
 // stopped: a running serve holds its files exclusively.
-std::shared_ptr<storage::BlobStore> open_blobs(const std::string& kind, const std::filesystem::path& data) {
+std::shared_ptr<storage::BlobStore> open_blobs(const std::string& kind,
+                                               const std::filesystem::path& data) {
     if (kind == "files") return std::make_shared<storage::FsBlobStore>(data / "blobs");
     auto opened = storage::SqliteBlobStore::open(data / "blobs.db", 1);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
@@ -132,7 +135,8 @@ TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
         // A task answers 410 from one TTL after it was created until its record goes one TTL
         // later; the TTL leaves that window open across the restart below even when a sanitizer
         // build takes several seconds to load the model.
-        const std::vector<std::string> args = {"--workers", "1", "--task-ttl", "12s", "--blob-store", store};
+        const std::vector<std::string> args = {"--workers",    "1",  "--task-ttl", "12s",
+                                               "--blob-store", store};
         auto serve = std::make_unique<ServeProcess>(data, args);
         const HttpResponse r = http_post_form(serve->url("/v1/swaps?wait=60"), noop_form());
         ASSERT_EQ(r.status, 200) << r.body;
@@ -151,8 +155,9 @@ TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
             }
         }
         serve = std::make_unique<ServeProcess>(data, args);
-        const auto gone = poll_task(*serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
-                                    std::chrono::seconds(30));
+        const auto gone = poll_task(
+            *serve, id, [](const nlohmann::json& t) { return t.value("http_status", 0) == 410; },
+            std::chrono::seconds(30));
         EXPECT_EQ(gone.value("http_status", 0), 410);
         EXPECT_EQ(http_get(serve->url("/v1/tasks/" + id + "/result")).status, 410);
         // Neither the uploaded target nor the result is left in the store.
@@ -217,7 +222,8 @@ TEST_F(ServeApiTest, FullQueueAnswers429WithRetryAfter) {
 TEST_F(ServeApiTest, ListsTheCallersTasksNewestFirstInPages) {
     ServeProcess serve(dir / "data", {"--workers", "0"});
     std::vector<std::string> ids;
-    for (int i = 0; i < 5; ++i) ids.push_back(json_of(http_post_form(serve.url("/v1/swaps"), noop_form()))["id"]);
+    for (int i = 0; i < 5; ++i)
+        ids.push_back(json_of(http_post_form(serve.url("/v1/swaps"), noop_form()))["id"]);
     const auto first = json_of(http_get(serve.url("/v1/tasks?limit=3")));
     ASSERT_EQ(first["tasks"].size(), 3u);
     const std::string cursor = first["next_cursor"];
@@ -236,7 +242,8 @@ TEST_F(ServeApiTest, ListsTheCallersTasksNewestFirstInPages) {
             previous_created = created;
         }
     }
-    EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), std::set<std::string>(ids.begin(), ids.end()));
+    EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()),
+              std::set<std::string>(ids.begin(), ids.end()));
     EXPECT_EQ(listed.size(), 5u);
 }
 

@@ -2,6 +2,8 @@
 // dlib landmark model behind a wrapper: the wrapper is the model backend's seam, so tests can make
 // the model fail the way a GPU backend does (out of memory) or hold a task in flight while a
 // reload swaps the model.
+#include "worker/worker_pool.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <future>
 #include <iterator>
 #include <memory>
-
 #include <opencv2/core.hpp>
 
 #include "face/landmarker.hpp"
@@ -19,7 +20,6 @@
 #include "support/test_support.hpp"
 #include "tasks/service.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
-#include "worker/worker_pool.hpp"
 
 namespace facefuse::worker {
 namespace {
@@ -47,8 +47,9 @@ class OutOfMemoryModel final : public face::LandmarkProvider {
         : real_(std::move(real)), failures_(failures) {}
     face::Landmarks68 locate(const cv::Mat& gray, const cv::Rect2f& box) const override {
         if (failures_.fetch_sub(1) > 0)
-            throw cv::Exception(cv::Error::GpuApiCallError, "CUDA_ERROR_OUT_OF_MEMORY: out of memory", "locate",
-                                __FILE__, __LINE__);
+            throw cv::Exception(cv::Error::GpuApiCallError,
+                                "CUDA_ERROR_OUT_OF_MEMORY: out of memory", "locate", __FILE__,
+                                __LINE__);
         return real_->locate(gray, box);
     }
     const models::ModelSpec& spec() const override { return real_->spec(); }
@@ -88,7 +89,8 @@ class GatedModel final : public face::LandmarkProvider {
 class WorkerPoolTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        ASSERT_NE(dlib_model(), nullptr) << "the default landmark model did not load: install libdlib-data";
+        ASSERT_NE(dlib_model(), nullptr)
+            << "the default landmark model did not load: install libdlib-data";
         auto db = tasks::open_sqlite((dir_ / "tasks.db").string());
         ASSERT_TRUE(db) << db.error().message;
         store_ = std::make_shared<tasks::SqliteTaskStore>(*db);
@@ -96,11 +98,12 @@ class WorkerPoolTest : public ::testing::Test {
         auto blobs = storage::SqliteBlobStore::open(dir_ / "blobs.db");
         ASSERT_TRUE(blobs) << blobs.error().message;
         blobs_ = *blobs;
-        service_ = std::make_unique<tasks::TaskService>(store_, queue_, blobs_, tasks::ServiceConfig{});
+        service_ =
+            std::make_unique<tasks::TaskService>(store_, queue_, blobs_, tasks::ServiceConfig{});
     }
 
-    std::unique_ptr<WorkerPool> start_pool(std::shared_ptr<const face::LandmarkProvider> model, int batch_size,
-                                           int source_face_cache = 256) {
+    std::unique_ptr<WorkerPool> start_pool(std::shared_ptr<const face::LandmarkProvider> model,
+                                           int batch_size, int source_face_cache = 256) {
         WorkerConfig config;
         config.worker_id = "test-worker";
         config.slots = 1;
@@ -135,7 +138,8 @@ class WorkerPoolTest : public ::testing::Test {
         auto task = service_->wait("t", id, 60s);
         EXPECT_TRUE(task) << task.error().message;
         if (!task) return {};
-        EXPECT_TRUE(tasks::is_terminal(task->state)) << "still " << tasks::state_name(task->state) << " after 60 s";
+        EXPECT_TRUE(tasks::is_terminal(task->state))
+            << "still " << tasks::state_name(task->state) << " after 60 s";
         return *task;
     }
 
@@ -148,14 +152,16 @@ class WorkerPoolTest : public ::testing::Test {
 
 double source_face_lookups(const std::string& result) {
     return obs::Registry::global()
-        .counter("facefuse_source_face_cache_total", "Source face lookups in the worker's cache", {"result"})
+        .counter("facefuse_source_face_cache_total", "Source face lookups in the worker's cache",
+                 {"result"})
         .labels({result})
         .value();
 }
 
 double out_of_memory_retries() {
     return obs::Registry::global()
-        .counter("facefuse_task_retries_total", "Task runs retried after a transient error", {"reason"})
+        .counter("facefuse_task_retries_total", "Task runs retried after a transient error",
+                 {"reason"})
         .labels({"out_of_memory"})
         .value();
 }
@@ -190,7 +196,8 @@ TEST_F(WorkerPoolTest, ReloadLetsTheTaskInFlightFinishOnTheModelItStartedWith) {
     auto entered = old_model->entered();
 
     const std::string first = submit_swap();
-    ASSERT_EQ(entered.wait_for(60s), std::future_status::ready) << "the first task never reached the model";
+    ASSERT_EQ(entered.wait_for(60s), std::future_status::ready)
+        << "the first task never reached the model";
     pool->use_landmarker(new_model);  // the reload, while the first task is inside the old model
     old_model->release();
     EXPECT_EQ(wait_finished(first).state, tasks::TaskState::kSucceeded);
@@ -199,8 +206,9 @@ TEST_F(WorkerPoolTest, ReloadLetsTheTaskInFlightFinishOnTheModelItStartedWith) {
     EXPECT_EQ(new_model->calls(), 0) << "the task in flight must not switch models midway";
 
     EXPECT_EQ(wait_finished(submit_swap()).state, tasks::TaskState::kSucceeded);
-    EXPECT_GE(new_model->calls(), 2) << "tasks leased after the reload run on the new model, the source face "
-                                        "too (the cache keeps faces per model generation)";
+    EXPECT_GE(new_model->calls(), 2)
+        << "tasks leased after the reload run on the new model, the source face "
+           "too (the cache keeps faces per model generation)";
     EXPECT_EQ(old_model->calls(), old_calls);
 }
 
@@ -224,7 +232,8 @@ TEST_F(WorkerPoolTest, ARepeatedSourceIsAnalysedOnceAndSwapsTheSame) {
     EXPECT_EQ(source_face_lookups("hit") - hits_before, 1);
     const auto first_result = result_of(first);
     ASSERT_FALSE(first_result.empty());
-    EXPECT_EQ(first_result, result_of(second)) << "a cached source face must swap exactly like a fresh one";
+    EXPECT_EQ(first_result, result_of(second))
+        << "a cached source face must swap exactly like a fresh one";
 }
 
 TEST_F(WorkerPoolTest, WithTheSourceFaceCacheOffEveryTaskAnalysesItsSource) {
