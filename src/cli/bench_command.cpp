@@ -20,6 +20,7 @@
 #include "common/stopwatch.hpp"
 #include "fusion/face_swapper.hpp"
 #include "fusion/pipeline.hpp"
+#include "image/decode.hpp"
 #include "image/encode.hpp"
 
 namespace facefuse::cli {
@@ -93,25 +94,24 @@ struct BenchCommand {
         std::printf("%-10s %7s %7s %7s %7s %7s %7s %7s %7s | %7s %7s\n", "target", "decode",
                     "detect", "landmrk", "warp", "colour", "mask", "blend", "encode", "engine",
                     "total");
-        for (const cv::Size size :
-             {cv::Size(512, 512), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
-            const cv::Mat frame = cover(*target_photo, size, face_centre);
-            auto jpeg = image::encode_image(frame, {image::ImageFormat::kJpeg, 90});
-            if (!jpeg) return report(jpeg.error());
+        // One row: `runs` swaps of `input` (encoded bytes), each decoded, swapped and encoded
+        // in `format`, as a worker does with a task whose result keeps the target's format.
+        auto row = [&](const std::string& label, const std::vector<std::uint8_t>& input,
+                       image::ImageFormat format) -> Status {
             std::vector<StageTimings> all;
             for (int i = 0; i < runs; ++i) {
                 StageTimings t;
                 Stopwatch clock;
-                auto decoded = image::decode_image(*jpeg, engine.limits, "bench target");
-                if (!decoded) return report(decoded.error());
+                auto decoded = image::decode_image(input, engine.limits, "bench target");
+                if (!decoded) return decoded.error();
                 t.decode_ms = clock.lap_ms();
                 fusion::SwapJob job{*source_image, *decoded, *options, swap.processor_list(),
                                     source_faces.front()};
                 auto result = fusion::run_swap(job, **analyser, &t);
-                if (!result) return report(result.error());
+                if (!result) return result.error();
                 clock.lap_ms();
-                auto encoded = image::encode_image(*result, {image::ImageFormat::kJpeg, 90});
-                if (!encoded) return report(encoded.error());
+                auto encoded = image::encode_image(*result, {format, 90});
+                if (!encoded) return encoded.error();
                 t.encode_ms = clock.lap_ms();
                 all.push_back(t);
             }
@@ -125,15 +125,36 @@ struct BenchCommand {
                 engine_ms.push_back(t.engine_ms());
                 total_ms.push_back(t.total_ms());
             }
-            char label[32];
-            std::snprintf(label, sizeof label, "%dx%d", size.width, size.height);
             std::printf("%-10s %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f\n",
-                        label, med(&StageTimings::decode_ms), med(&StageTimings::detect_ms),
+                        label.c_str(), med(&StageTimings::decode_ms), med(&StageTimings::detect_ms),
                         med(&StageTimings::landmarks_ms), med(&StageTimings::warp_ms),
                         med(&StageTimings::colour_ms), med(&StageTimings::mask_ms),
                         med(&StageTimings::blend_ms), med(&StageTimings::encode_ms),
                         median(engine_ms), median(total_ms));
+            return Status::Ok();
+        };
+        for (const cv::Size size :
+             {cv::Size(512, 512), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+            const cv::Mat frame = cover(*target_photo, size, face_centre);
+            auto jpeg = image::encode_image(frame, {image::ImageFormat::kJpeg, 90});
+            if (!jpeg) return report(jpeg.error());
+            char label[32];
+            std::snprintf(label, sizeof label, "%dx%d", size.width, size.height);
+            if (Status st = row(label, *jpeg, image::ImageFormat::kJpeg); !st)
+                return report(st.error());
         }
+        // The target file itself, at its own size and in its own format: the engine's rate for
+        // exactly what a service task with these two images does (compare `facefuse loadgen`).
+        auto target_file = image::read_file(target, engine.limits.max_bytes);
+        if (!target_file) return report(target_file.error());
+        const auto target_format = image::sniff_format(*target_file);
+        if (!target_format)
+            return report(make_error(ErrorCode::kUnsupportedFormat, target + ": not an image"));
+        if (Status st = row("as given", *target_file, *target_format); !st)
+            return report(st.error());
+        std::printf("(as given: %s, %dx%d %s, encoded as %s)\n", target.c_str(), target_photo->cols,
+                    target_photo->rows, std::string(image::format_name(*target_format)).c_str(),
+                    std::string(image::format_name(*target_format)).c_str());
         print_seamless_clone_reference(**analyser, *source_image, *target_photo);
         std::printf("\npeak RSS: %ld MB\n", peak_rss_mb());
         return 0;
@@ -174,7 +195,10 @@ void add_bench_command(CLI::App& app, CommandRun& run) {
     c->footer(
         "Example: facefuse bench -s me.jpg -t portrait.jpg --runs 21\n"
         "Prints median ms per stage (decode, detect, landmarks, warp, colour, mask, blend,\n"
-        "encode), 'engine' (without decode/encode), 'total', model load time and peak RSS.");
+        "encode), 'engine' (without decode/encode), 'total', model load time and peak RSS.\n"
+        "The last row, 'as given', swaps the target file itself, at its own size and in its\n"
+        "own format: the per-core rate (1000 / total ms) to compare with `facefuse loadgen`\n"
+        "on the same two images.");
     c->add_option("-s,--source", cmd->source, "image with the face to use")->required();
     c->add_option("-t,--target", cmd->target,
                   "portrait photo; resized to cover each benchmark size")

@@ -43,11 +43,14 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->check(CLI::Range(1, 64))
         ->envname("FACEFUSE_BATCH_SIZE")
         ->capture_default_str();
-    c.add_option("--source-face-cache", source_face_cache,
-                 "source faces a worker keeps analysed, by tenant and image checksum, for tasks "
-                 "that bring the same "
-                 "source again (0: analyse every time)")
-        ->check(CLI::Range(0, 1000000))
+    c.add_option("--source-face-cache", source_face_cache_mib,
+                 "MiB for source faces a worker keeps analysed (with the pixels around them), by "
+                 "tenant and image "
+                 "checksum, for tasks that bring the same source again; an entry is about 0.2-1 "
+                 "MiB (0: analyse "
+                 "and decode every time)")
+        ->check(CLI::Range(0, 65536))
+        ->type_name("MIB")
         ->envname("FACEFUSE_SOURCE_FACE_CACHE")
         ->capture_default_str();
     c.add_option("--drain-timeout", drain_timeout, "on SIGTERM, time for running tasks to finish")
@@ -206,7 +209,7 @@ void Runtime::start_workers(std::shared_ptr<tasks::TaskStore> store,
     worker::WorkerConfig config;
     config.slots = slots;
     config.batch_size = flags_.batch_size;
-    config.source_face_cache = flags_.source_face_cache;
+    config.source_face_cache_bytes = static_cast<std::size_t>(flags_.source_face_cache_mib) << 20;
     config.lease_for = *parse_duration(flags_.lease);
     config.drain_timeout = *parse_duration(flags_.drain_timeout);
     config.limits = engine_.limits;

@@ -37,8 +37,8 @@ struct ServiceFlags {
     int max_wait_seconds = 30;  // cap of ?wait=
     int max_connections = 256;
     std::string drain_timeout = "20s";
-    int batch_size = 1;           // micro-batching hook: leases per worker slot
-    int source_face_cache = 256;  // analysed source faces a worker keeps (0: none)
+    int batch_size = 1;              // micro-batching hook: leases per worker slot
+    int source_face_cache_mib = 64;  // memory for the source faces a worker keeps (0: none)
 
     void add_to(CLI::App& command);
 };

@@ -21,6 +21,22 @@ cv::Rect swap_region(const face::Landmarks68& target_landmarks, cv::Size frame_s
     return padded & cv::Rect(cv::Point(0, 0), frame_size);
 }
 
+SourceFace crop_source_face(const cv::Mat& source, const face::Face& face) {
+    const cv::Rect mesh = cv::boundingRect(warp_points(face.landmarks));
+    const int margin = std::max(mesh.width, mesh.height) / 4 + 4;
+    const cv::Rect region = cv::Rect(mesh.x - margin, mesh.y - margin, mesh.width + 2 * margin,
+                                     mesh.height + 2 * margin) &
+                            cv::Rect(cv::Point(0, 0), source.size());
+    if (region.empty())
+        return SourceFace{source, face};  // no mesh inside the image: nothing to save
+    SourceFace cropped{source(region).clone(), face};
+    const cv::Point2f offset(static_cast<float>(region.x), static_cast<float>(region.y));
+    cropped.face.box.x -= offset.x;
+    cropped.face.box.y -= offset.y;
+    for (cv::Point2f& point : cropped.face.landmarks) point -= offset;
+    return cropped;
+}
+
 void swap_face(cv::Mat& frame, const SourceFace& source, const face::Face& target,
                const SwapOptions& options, StageTimings* timings) {
     StageTimings unused;

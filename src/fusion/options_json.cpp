@@ -92,10 +92,15 @@ Status apply(const std::string& key, const json& v, JobOptions& o) {
         return Status::Ok();
     }
     if (key == "output_format") {
+        if (v.is_null()) {
+            o.output_format.reset();
+            return Status::Ok();
+        }
         const auto f = v.is_string()
                            ? image::format_from_extension("x." + v.get<std::string>())
                            : Result<image::ImageFormat>(make_error(ErrorCode::kUsage, ""));
-        if (!f) return bad(key, "\"png\", \"jpg\", \"webp\" or \"bmp\"");
+        if (!f)
+            return bad(key, "\"png\", \"jpg\", \"webp\", \"bmp\" or null (the target's format)");
         o.output_format = *f;
         return Status::Ok();
     }
@@ -140,7 +145,8 @@ std::string to_json(const JobOptions& o) {
         {"face_mask_areas", areas},
         {"fusion_degree", s.fusion_degree},
         {"shape_degree", s.shape_degree},
-        {"output_format", image::format_name(o.output_format)},
+        {"output_format",
+         o.output_format ? json(image::format_name(*o.output_format)) : json(nullptr)},
         {"output_quality", o.output_quality},
     };
     return out.dump();

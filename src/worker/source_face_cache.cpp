@@ -12,26 +12,39 @@ std::string SourceFaceCache::key_for(const std::string& tenant,
            std::to_string(model_generation);
 }
 
-std::optional<face::Face> SourceFaceCache::find(const std::string& key) {
+std::size_t SourceFaceCache::cost(const std::string& key, const fusion::SourceFace& entry) {
+    // The pixels, plus the key (twice: list and index), the face and the nodes around them.
+    constexpr std::size_t kPerEntry = sizeof(Entry) + 128;
+    return entry.image.total() * entry.image.elemSize() + 2 * key.size() + kPerEntry;
+}
+
+std::optional<fusion::SourceFace> SourceFaceCache::find(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto found = index_.find(key);
     if (found == index_.end()) return std::nullopt;
     recent_.splice(recent_.begin(), recent_, found->second);
-    return found->second->second;
+    return found->second->source;
 }
 
-void SourceFaceCache::insert(const std::string& key, const face::Face& face) {
-    if (capacity_ == 0) return;
+void SourceFaceCache::insert(const std::string& key, const fusion::SourceFace& entry) {
+    const std::size_t entry_bytes = cost(key, entry);
+    if (entry_bytes > capacity_bytes_) return;
     std::lock_guard lock(mutex_);
     if (auto found = index_.find(key); found != index_.end()) {
-        found->second->second = face;
-        recent_.splice(recent_.begin(), recent_, found->second);
-        return;
+        bytes_ -= found->second->bytes;
+        recent_.erase(found->second);
+        index_.erase(found);
     }
-    recent_.emplace_front(key, face);
+    evict_to(capacity_bytes_ - entry_bytes);
+    recent_.push_front(Entry{key, entry, entry_bytes});
     index_.emplace(key, recent_.begin());
-    if (recent_.size() > capacity_) {
-        index_.erase(recent_.back().first);
+    bytes_ += entry_bytes;
+}
+
+void SourceFaceCache::evict_to(std::size_t budget) {
+    while (bytes_ > budget && !recent_.empty()) {
+        bytes_ -= recent_.back().bytes;
+        index_.erase(recent_.back().key);
         recent_.pop_back();
     }
 }
@@ -39,6 +52,11 @@ void SourceFaceCache::insert(const std::string& key, const face::Face& face) {
 std::size_t SourceFaceCache::size() const {
     std::lock_guard lock(mutex_);
     return recent_.size();
+}
+
+std::size_t SourceFaceCache::bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
 }
 
 }  // namespace facefuse::worker

@@ -61,6 +61,9 @@ struct Metrics {
     obs::Family<obs::Counter>& source_faces =
         obs::Registry::global().counter("facefuse_source_face_cache_total",
                                         "Source face lookups in the worker's cache", {"result"});
+    obs::Family<obs::Gauge>& source_face_bytes = obs::Registry::global().gauge(
+        "facefuse_source_face_cache_bytes",
+        "Memory the worker's source face cache holds (its --source-face-cache bound)");
 };
 
 Metrics& metrics() {
@@ -174,16 +177,20 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     auto options = fusion::parse_job_options(task.options_json);
     if (!options) return fail(options.error());
     std::vector<std::uint8_t> result;
-    image::ImageFormat format = options->output_format;
     const bool is_noop = options->processors == std::vector<std::string>{"noop"};
     const bool moderated = config_.policy.classifier &&
                            config_.policy.moderation != fusion::moderation::ModerationMode::kOff;
 
     auto target_bytes = blobs_->get(task.target_key);
     if (!target_bytes) return fail(target_bytes.error());
+    // No output_format asked for: the result keeps the target's format (the gateway accepted
+    // only bytes it recognised; PNG is the fallback should a record predate that check).
+    image::ImageFormat format = options->output_format.value_or(
+        image::sniff_format(*target_bytes).value_or(image::ImageFormat::kPng));
     // Decoded only when something looks at pixels: `noop` without moderation never decodes.
     fusion::SwapJob job;
     std::string source_face_key;  // set once the source is read, if a processor swaps its face in
+    std::optional<fusion::SourceFace> cached_source;
     if (!is_noop || moderated) {
         auto target = image::decode_image(*target_bytes, config_.limits, "target");
         if (!target) return fail(target.error());
@@ -191,13 +198,19 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         if (!task.source_key.empty()) {
             auto source_bytes = blobs_->get(task.source_key);
             if (!source_bytes) return fail(source_bytes.error());
-            auto source = image::decode_image(*source_bytes, config_.limits, "source");
-            if (!source) return fail(source.error());
-            job.source = std::move(source.value());
-            if (!is_noop && uses_source_face(options->processors))
+            if (!is_noop && uses_source_face(options->processors)) {
                 source_face_key = SourceFaceCache::key_for(task.tenant, *source_bytes,
                                                            options->swap.source_face_position,
                                                            slot.model_generation);
+                cached_source = source_faces_.find(source_face_key);
+            }
+            // A hit holds the pixels the swap reads: the source is decoded only for a miss, or
+            // for moderation, which looks at the whole photo. These bytes decoded before.
+            if (!cached_source || moderated) {
+                auto source = image::decode_image(*source_bytes, config_.limits, "source");
+                if (!source) return fail(source.error());
+                job.source = std::move(source.value());
+            }
         }
         metrics().process.labels({"decode"}).observe(clock.lap_ms() / 1000);
     }
@@ -224,7 +237,8 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (is_noop) {
         // `noop` copies the target: its bytes become the result as they are, so it measures
         // the service (queue, store, blobs, HTTP), not image codecs. Not a swap: no marker.
-        format = image::sniff_format(*target_bytes).value_or(format);
+        format =
+            image::sniff_format(*target_bytes).value_or(format);  // even if another was asked for
         result = std::move(target_bytes.value());
     } else {
         job.options = options->swap;
@@ -235,20 +249,25 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
         StageTimings timings;
         Result<cv::Mat> output = make_error(ErrorCode::kInternal, "not run");
         try {
-            // The source face from the cache, or analysed here and kept for the next task
-            // that brings the same source (run_swap would analyse it every time).
+            // The source face and the pixels around it from the cache, or analysed here and
+            // kept for the next task that brings the same source (run_swap would analyse it
+            // every time). A miss swaps from the same crop a hit would: results do not depend
+            // on what the cache held.
             if (!source_face_key.empty()) {
-                if (auto cached = source_faces_.find(source_face_key)) {
-                    job.source_face = *cached;
+                if (cached_source) {
                     metrics().source_faces.labels({"hit"}).inc();
                 } else {
                     auto face = fusion::analyse_source(job.source, job.options.source_face_position,
                                                        *slot.analyser);
                     if (!face) return fail(face.error());
-                    source_faces_.insert(source_face_key, *face);
-                    job.source_face = *face;
+                    cached_source = fusion::crop_source_face(job.source, *face);
+                    source_faces_.insert(source_face_key, *cached_source);
                     metrics().source_faces.labels({"miss"}).inc();
+                    metrics().source_face_bytes.get().set(
+                        static_cast<double>(source_faces_.bytes()));
                 }
+                job.source = cached_source->image;
+                job.source_face = cached_source->face;
             }
             output = fusion::run_swap(job, *slot.analyser, &timings);
         } catch (const std::exception& e) {

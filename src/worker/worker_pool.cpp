@@ -19,7 +19,7 @@ WorkerPool::WorkerPool(std::shared_ptr<tasks::TaskStore> store,
       blobs_(std::move(blobs)),
       config_(std::move(config)),
       landmarker_(std::move(landmarker)),
-      source_faces_(static_cast<std::size_t>(std::max(0, config_.source_face_cache))) {
+      source_faces_(config_.source_face_cache_bytes) {
     if (config_.worker_id.empty()) {
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);

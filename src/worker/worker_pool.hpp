@@ -48,10 +48,11 @@ struct ContentPolicy {
 };
 
 struct WorkerConfig {
-    std::string worker_id;        // unique per process; default host:pid
-    int slots = 1;                // tasks run at once
-    int batch_size = 1;           // micro-batching hook: leases up to this many per slot
-    int source_face_cache = 256;  // analysed source faces kept (source_face_cache.hpp); 0: none
+    std::string worker_id;  // unique per process; default host:pid
+    int slots = 1;          // tasks run at once
+    int batch_size = 1;     // micro-batching hook: leases up to this many per slot
+    std::size_t source_face_cache_bytes =
+        64u << 20;  // analysed source faces (source_face_cache.hpp); 0: none
     std::chrono::milliseconds lease_for{30'000};
     std::chrono::milliseconds poll_wait{500};  // how long one lease() call waits for work
     std::chrono::milliseconds backoff_base{1'000};

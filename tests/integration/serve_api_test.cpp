@@ -35,11 +35,51 @@ TEST_F(ServeApiTest, SubmitPollFetch) {
 
     const HttpResponse result = http_get(serve.url("/v1/tasks/" + id + "/result"));
     ASSERT_EQ(result.status, 200);
-    EXPECT_EQ(result.header("content-type"), "image/png");
+    // No output_format: the result keeps the JPEG target's format.
+    EXPECT_EQ(result.header("content-type"), "image/jpeg");
+    ASSERT_GE(result.body.size(), 3u);
+    EXPECT_EQ(result.body.substr(0, 3), "\xFF\xD8\xFF");
     const cv::Mat image =
         cv::imdecode(std::vector<uchar>(result.body.begin(), result.body.end()), cv::IMREAD_COLOR);
     const cv::Mat target = cv::imread(face("chris_pratt_2018.jpg").string());
     EXPECT_EQ(image.size(), target.size());
+}
+
+TEST_F(ServeApiTest, TheResultKeepsTheTargetsFormatUnlessOutputFormatSaysOtherwise) {
+    ServeProcess serve(dir / "data", {"--workers", "1"});
+    auto png_target = swap_form();
+    png_target[1] = {"target", file_bytes(face("woman_smiling_curly_hair.png")), "target.png"};
+    struct Case {
+        std::string name;
+        std::vector<FormPart> form;
+        std::string content_type, magic;
+    };
+    const std::vector<Case> cases = {
+        {"png target", png_target, "image/png", "\x89PNG"},
+        {"jpeg target, png asked for", swap_form(R"({"output_format": "png"})"), "image/png",
+         "\x89PNG"},
+        {"jpeg target, null", swap_form(R"({"output_format": null})"), "image/jpeg",
+         "\xFF\xD8\xFF"},
+        {"jpeg target, webp asked for", swap_form(R"({"output_format": "webp"})"), "image/webp",
+         "RIFF"},
+    };
+    for (const auto& c : cases) {
+        const HttpResponse done = http_post_form(serve.url("/v1/swaps?wait=60"), c.form);
+        ASSERT_EQ(done.status, 200) << c.name << ": " << done.body;
+        const auto task = json_of(done);
+        const HttpResponse result =
+            http_get(serve.url("/v1/tasks/" + task["id"].get<std::string>() + "/result"));
+        ASSERT_EQ(result.status, 200) << c.name;
+        EXPECT_EQ(result.header("content-type"), c.content_type) << c.name;
+        EXPECT_EQ(result.body.substr(0, c.magic.size()), c.magic) << c.name;
+    }
+    const HttpResponse bad =
+        http_post_form(serve.url("/v1/swaps"), swap_form(R"({"output_format": "gif"})"));
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(
+        json_of(bad)["error"]["message"].get<std::string>().find("null (the target's format)"),
+        std::string::npos)
+        << bad.body;
 }
 
 TEST_F(ServeApiTest, WaitReturnsTheFinishedTaskOrItsError) {

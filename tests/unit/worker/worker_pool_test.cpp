@@ -103,12 +103,13 @@ class WorkerPoolTest : public ::testing::Test {
     }
 
     std::unique_ptr<WorkerPool> start_pool(std::shared_ptr<const face::LandmarkProvider> model,
-                                           int batch_size, int source_face_cache = 256) {
+                                           int batch_size,
+                                           std::size_t source_face_cache_bytes = 64u << 20) {
         WorkerConfig config;
         config.worker_id = "test-worker";
         config.slots = 1;
         config.batch_size = batch_size;
-        config.source_face_cache = source_face_cache;
+        config.source_face_cache_bytes = source_face_cache_bytes;
         config.poll_wait = 50ms;
         config.backoff_base = 10ms;
         config.backoff_max = 20ms;
@@ -234,6 +235,14 @@ TEST_F(WorkerPoolTest, ARepeatedSourceIsAnalysedOnceAndSwapsTheSame) {
     ASSERT_FALSE(first_result.empty());
     EXPECT_EQ(first_result, result_of(second))
         << "a cached source face must swap exactly like a fresh one";
+
+    // Without the cache the source is decoded and analysed every time, and swaps the same.
+    pool.reset();
+    auto uncached = start_pool(model, 1, 0);
+    const std::string third = submit_swap();
+    ASSERT_EQ(wait_finished(third).state, tasks::TaskState::kSucceeded);
+    EXPECT_EQ(model->calls(), 5);
+    EXPECT_EQ(first_result, result_of(third)) << "results must not depend on what the cache holds";
 }
 
 TEST_F(WorkerPoolTest, WithTheSourceFaceCacheOffEveryTaskAnalysesItsSource) {
