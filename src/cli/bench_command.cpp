@@ -152,9 +152,8 @@ struct BenchCommand {
             return report(make_error(ErrorCode::kUnsupportedFormat, target + ": not an image"));
         if (Status st = row("as given", *target_file, *target_format); !st)
             return report(st.error());
-        std::printf("(as given: %s, %dx%d %s, encoded as %s)\n", target.c_str(), target_photo->cols,
-                    target_photo->rows, std::string(image::format_name(*target_format)).c_str(),
-                    std::string(image::format_name(*target_format)).c_str());
+        std::printf("(as given: %s, %dx%d, %s in and out)\n", target.c_str(), target_photo->cols,
+                    target_photo->rows, std::string(image::format_name(*target_format)).c_str());
         print_seamless_clone_reference(**analyser, *source_image, *target_photo);
         std::printf("\npeak RSS: %ld MB\n", peak_rss_mb());
         return 0;

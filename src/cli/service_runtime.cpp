@@ -44,11 +44,9 @@ void ServiceFlags::add_to(CLI::App& c) {
         ->envname("FACEFUSE_BATCH_SIZE")
         ->capture_default_str();
     c.add_option("--source-face-cache", source_face_cache_mib,
-                 "MiB for source faces a worker keeps analysed (with the pixels around them), by "
-                 "tenant and image "
-                 "checksum, for tasks that bring the same source again; an entry is about 0.2-1 "
-                 "MiB (0: analyse "
-                 "and decode every time)")
+                 "MiB for source faces a worker keeps analysed, with the pixels around them, by "
+                 "tenant and image checksum, for tasks that bring the same source again; an entry "
+                 "is about 0.2-1 MiB (0: decode and analyse every source)")
         ->check(CLI::Range(0, 65536))
         ->type_name("MIB")
         ->envname("FACEFUSE_SOURCE_FACE_CACHE")
