@@ -9,7 +9,7 @@
 #   FACEFUSE       binary (default build/release/src/facefuse)
 #   TARGET SOURCE  images (default ../shared/data/faces/chris_pratt_2018.jpg, 81 KB, used as is,
 #                  and mae_jemison_nasa.jpg, 89 KB)
-#   CLIENTS        concurrent clients (32); NOOP_REQUESTS (2000); SWAP_REQUESTS (200: enough for a steady rate)
+#   CLIENTS        concurrent clients (32); NOOP_REQUESTS (2000); SWAP_REQUESTS (500: about 10 s of swaps on 2 cores, a steady rate)
 #   WORKERS        serve --workers (default: serve's own, the number of cores)
 #   LOADGEN_URL    skip starting a server and load this one instead (e.g. a cluster gateway on
 #                  loopback); SERVER_PID then names its process for the memory figures
@@ -27,7 +27,7 @@ target="${TARGET:-$faces/chris_pratt_2018.jpg}"
 source_img="${SOURCE:-$faces/mae_jemison_nasa.jpg}"
 clients="${CLIENTS:-32}"
 noop_requests="${NOOP_REQUESTS:-2000}"
-swap_requests="${SWAP_REQUESTS:-200}"
+swap_requests="${SWAP_REQUESTS:-500}"
 for f in "$facefuse" "$target" "$source_img"; do
   [[ -r "$f" ]] || { echo "loadgen.sh: $f: not found (build first: scripts/build.sh release facefuse)" >&2; exit 2; }
 done
