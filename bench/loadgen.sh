@@ -10,6 +10,7 @@
 #   TARGET SOURCE  images (default ../shared/data/faces/chris_pratt_2018.jpg, 81 KB, used as is,
 #                  and mae_jemison_nasa.jpg, 89 KB)
 #   CLIENTS        concurrent clients (32); NOOP_REQUESTS (2000); SWAP_REQUESTS (500: about 10 s of swaps on 2 cores, a steady rate)
+#   CASES          which runs, in order (default "noop face_swapper")
 #   WORKERS        serve --workers (default: serve's own, the number of cores)
 #   LOADGEN_URL    skip starting a server and load this one instead (e.g. a cluster gateway on
 #                  loopback); SERVER_PID then names its process for the memory figures
@@ -18,7 +19,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "${1:-}" in
-  -h|--help) sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+  -h|--help) sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
 esac
 
 facefuse="${FACEFUSE:-$root/build/release/src/facefuse}"
@@ -100,6 +101,13 @@ run_case() {
 }
 
 echo "facefuse loadgen on $(nproc) cores; target $(stat -c %s "$target") bytes ($target)"
-run_case noop --processor noop --target "$target" --requests "$noop_requests" --duration 120s "$@"
-run_case face_swapper --processor face_swapper --source "$source_img" --target "$target" \
-  --requests "$swap_requests" --duration 300s "$@"
+for case_name in ${CASES:-noop face_swapper}; do
+  case "$case_name" in
+    noop)
+      run_case noop --processor noop --target "$target" --requests "$noop_requests" --duration 120s "$@" ;;
+    face_swapper)
+      run_case face_swapper --processor face_swapper --source "$source_img" --target "$target" \
+        --requests "$swap_requests" --duration 300s "$@" ;;
+    *) echo "loadgen.sh: CASES: unknown case '$case_name' (noop, face_swapper)" >&2; exit 2 ;;
+  esac
+done
