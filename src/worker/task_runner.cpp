@@ -185,8 +185,11 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (!target_bytes) return fail(target_bytes.error());
     // No output_format asked for: the result keeps the target's format (the gateway accepted
     // only bytes it recognised; PNG is the fallback should a record predate that check).
-    image::ImageFormat format = options->output_format.value_or(
-        image::sniff_format(*target_bytes).value_or(image::ImageFormat::kPng));
+    // `noop` returns the target's bytes as they are, so its result is always in their format.
+    const image::ImageFormat target_format =
+        image::sniff_format(*target_bytes).value_or(image::ImageFormat::kPng);
+    const image::ImageFormat format =
+        is_noop ? target_format : options->output_format.value_or(target_format);
     // Decoded only when something looks at pixels: `noop` without moderation never decodes.
     fusion::SwapJob job;
     std::string source_face_key;  // set once the source is read, if a processor swaps its face in
@@ -237,8 +240,6 @@ void WorkerPool::process(Slot& slot, tasks::Lease& lease) {
     if (is_noop) {
         // `noop` copies the target: its bytes become the result as they are, so it measures
         // the service (queue, store, blobs, HTTP), not image codecs. Not a swap: no marker.
-        format =
-            image::sniff_format(*target_bytes).value_or(format);  // even if another was asked for
         result = std::move(target_bytes.value());
     } else {
         job.options = options->swap;
