@@ -114,9 +114,16 @@ BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 pass "tools, $BIN, photos in $DATA/faces"
 
 # A base port whose 100 ports nobody uses now (a random block, so parallel runs do not meet).
+# The block lies below the kernel's ephemeral range: a port in that range can be taken at any
+# moment as the local end of some outgoing connection (this cluster's own workers dialling Redis,
+# Prometheus scraping, the other tests running beside this one), and the gateway's listen then
+# fails with "Address already in use" although the check below found the port free.
+read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
+BLOCKS=$(( (EPHEMERAL_LOW - 10000) / 100 - 1 ))
+(( BLOCKS >= 10 )) || fail "the ephemeral port range starts at $EPHEMERAL_LOW: no room below it for a block of 100 ports"
 BASE=""
 for _ in $(seq 1 30); do
-  p=$(( 20000 + (RANDOM % 400) * 100 ))
+  p=$(( 10000 + (RANDOM % BLOCKS) * 100 ))
   free=1
   for ((q = p; q < p + 100; q++)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null; then free=0; break; fi

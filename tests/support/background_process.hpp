@@ -11,10 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,18 +26,30 @@
 
 namespace facefuse::test {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it back, close).
+// A TCP port on 127.0.0.1 that was free a moment ago, chosen below the kernel's ephemeral range.
+// A port from bind(0) lies inside that range, and between our close and the child's listen any
+// outgoing connection on the machine (the tests beside this one make thousands) may take it as
+// its local port; the child then fails with "Address already in use". Below the range only
+// another listener can collide, and the bind here checks that.
 inline int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    int ephemeral_low = 32768;
+    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+    const int lowest = 10000;
+    const int highest = std::max(lowest + 100, ephemeral_low) - 1;
+    std::mt19937 pick(std::random_device{}());
+    std::uniform_int_distribution<int> port_in(lowest, highest);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int port = port_in(pick);
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (free) return port;
+    }
+    throw std::runtime_error("free_port: no free port found below " + std::to_string(highest + 1));
 }
 
 inline bool port_accepts(int port) {
