@@ -131,7 +131,7 @@ std::string to_json(const JobOptions& o) {
     json types = json::array(), areas = json::array();
     for (auto t : s.mask_types) types.push_back(mask_type_names()[static_cast<size_t>(t)]);
     for (auto a : s.mask_areas) areas.push_back(mask_area_names()[static_cast<size_t>(a)]);
-    const json out = {
+    json out = {
         {"processors", o.processors},
         {"face_selector_mode",
          face::selector_mode_names()[static_cast<size_t>(s.target_selector.mode)]},
@@ -145,10 +145,13 @@ std::string to_json(const JobOptions& o) {
         {"face_mask_areas", areas},
         {"fusion_degree", s.fusion_degree},
         {"shape_degree", s.shape_degree},
-        {"output_format",
-         o.output_format ? json(image::format_name(*o.output_format)) : json(nullptr)},
         {"output_quality", o.output_quality},
     };
+    // Unset, the key is left out rather than written as null: a worker of the previous version
+    // (rolling upgrades run both) knows no null and would fail the task as a bad option; without
+    // the key it uses its own default. (Keys are written in sorted order, so where the key goes
+    // is fixed either way.)
+    if (o.output_format) out["output_format"] = image::format_name(*o.output_format);
     return out.dump();
 }
 

@@ -31,7 +31,8 @@ struct JobOptions {
 // Parses and validates. Errors: kUsage naming the key and what it accepts. Never throws.
 Result<JobOptions> parse_job_options(std::string_view json);
 
-// The canonical JSON of `options` (all keys, fixed order; an unset output_format is null): stored
+// The canonical JSON of `options` (every key in a fixed order, except an unset output_format,
+// which is left out so that the previous version's workers read it as their default): stored
 // with the task, and hashed for idempotency, so two requests that mean the same thing compare
 // equal.
 std::string to_json(const JobOptions& options);
