@@ -6,10 +6,12 @@
 
 #include "build_info.hpp"
 #include "cli/commands.hpp"
+#include "common/image_memory.hpp"
 #include "models/model_spec.hpp"
 
 int main(int argc, char** argv) {
     using namespace facefuse::cli;
+    facefuse::keep_image_memory();  // before any thread starts (common/image_memory.hpp)
     CLI::App app{"facefuse: face swap engine. Put the face of one photo into another.\n"};
     app.require_subcommand(1);
     app.set_version_flag("--version",
