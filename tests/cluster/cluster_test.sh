@@ -118,12 +118,14 @@ pass "tools, $BIN, photos in $DATA/faces"
 # moment as the local end of some outgoing connection (this cluster's own workers dialling Redis,
 # Prometheus scraping, the other tests running beside this one), and the gateway's listen then
 # fails with "Address already in use" although the check below found the port free.
+# Blocks start at 20000: the C++ tests' servers take single ports from 10000-19999
+# (tests/support/background_process.hpp), so the two never pick the same port.
 read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
-BLOCKS=$(( (EPHEMERAL_LOW - 10000) / 100 - 1 ))
-(( BLOCKS >= 10 )) || fail "the ephemeral port range starts at $EPHEMERAL_LOW: no room below it for a block of 100 ports"
+BLOCKS=$(( (EPHEMERAL_LOW - 20000) / 100 - 1 ))
+(( BLOCKS >= 10 )) || fail "the ephemeral port range starts at $EPHEMERAL_LOW: no room below it for a block of 100 ports from 20000"
 BASE=""
 for _ in $(seq 1 30); do
-  p=$(( 10000 + (RANDOM % BLOCKS) * 100 ))
+  p=$(( 20000 + (RANDOM % BLOCKS) * 100 ))
   free=1
   for ((q = p; q < p + 100; q++)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$q") 2>/dev/null; then free=0; break; fi

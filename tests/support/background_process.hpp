@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,26 +25,31 @@
 
 namespace facefuse::test {
 
-// A TCP port on 127.0.0.1 that was free a moment ago, chosen below the kernel's ephemeral range.
-// A port from bind(0) lies inside that range, and between our close and the child's listen any
-// outgoing connection on the machine (the tests beside this one make thousands) may take it as
-// its local port; the child then fails with "Address already in use". Below the range only
-// another listener can collide, and the bind here checks that.
+// A TCP port on 127.0.0.1 that was free a moment ago, from 10000-19999: below the kernel's
+// ephemeral range (32768 and up on Debian). A port from bind(0) lies inside that range, and
+// between our close and the child's listen any outgoing connection on the machine (the tests
+// beside this one make thousands) may take it as its local port; the child then fails with
+// "Address already in use". Below the range only another listener can collide, and the bind
+// here checks that. tests/cluster/cluster_test.sh takes its blocks from 20000 up, so the two
+// never pick the same port.
+inline sockaddr_in loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    return addr;
+}
+
 inline int free_port() {
-    int ephemeral_low = 32768;
-    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
     const int lowest = 10000;
-    const int highest = std::max(lowest + 100, ephemeral_low) - 1;
+    const int highest = 19999;
     std::mt19937 pick(std::random_device{}());
     std::uniform_int_distribution<int> port_in(lowest, highest);
     for (int attempt = 0; attempt < 200; ++attempt) {
         const int port = port_in(pick);
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<uint16_t>(port));
-        const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        const sockaddr_in addr = loopback(port);
+        const bool free = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
         ::close(fd);
         if (free) return port;
     }
@@ -54,11 +58,8 @@ inline int free_port() {
 
 inline bool port_accepts(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    const sockaddr_in addr = loopback(port);
+    const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     return ok;
 }
