@@ -6,8 +6,8 @@
 // of a face that fills a 1080p frame allocates and frees tens of MB of float images per stage
 // (colour match, warp maps), so each swap faulted all of it in again, page by page. Measured with
 // `facefuse bench` on a 2-core VM (where a page fault is dear): the close-up 1080p swap took
-// 158 ms of engine time, of which 81 ms in the colour stage; with the memory kept, 55 ms. Small
-// images (below the thresholds) do not change.
+// 154-158 ms of engine time, 80 of them in the colour stage; with the memory kept, 53-55 ms.
+// Small images (below the thresholds) do not change. Either threshold alone gained nothing.
 //
 // The cost: memory freed after a peak stays with the process (RSS holds at its high-water mark
 // instead of falling back); the peak itself is unchanged. Pods are sized for the peak anyway.
