@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "storage/sqlite/sqlite_error.hpp"
 #include "storage/sqlite/sqlite_vfs.hpp"
 
 namespace facefuse::storage {
@@ -18,20 +19,6 @@ CREATE TABLE IF NOT EXISTS blobs (
     bytes        BLOB NOT NULL
 );
 )sql";
-
-// Full disk, I/O errors, a lock held too long, memory: may pass, so callers may retry.
-Error sqlite_failure(int rc, sqlite3* db, const std::filesystem::path& path, std::string_view what) {
-    const int primary = rc & 0xff;
-    const bool transient = primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY ||
-                           primary == SQLITE_LOCKED || primary == SQLITE_NOMEM || primary == SQLITE_CANTOPEN;
-    const char* reason = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    const bool locked = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
-    return make_error(transient ? ErrorCode::kUnavailable : ErrorCode::kInternal,
-                      "blob store " + path.string() + ": cannot " + std::string(what) + ": " + reason +
-                          (locked ? ". Another process holds the file: is a second facefuse serve using the same "
-                                    "--data-dir? Stop it or use another directory."
-                                  : ". Check that the data directory is writable and the disk has space."));
-}
 
 Error invalid_key(const std::string& key) {
     return make_error(ErrorCode::kInternal,
@@ -73,7 +60,7 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
         auto conn = std::make_unique<Conn>();
         const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
         if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, kSqliteVfs); rc != SQLITE_OK)
-            return sqlite_failure(rc, conn->db, file, "open it");
+            return sqlite_store_error(rc, conn->db, file, "open it");
         sqlite3_extended_result_codes(conn->db, 1);
         sqlite3_busy_timeout(conn->db, 5000);
         // page_size (only takes effect on a new file, so it comes first): SQLite writes the log a
@@ -87,10 +74,10 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
                                      "PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0;"
                                    : "PRAGMA synchronous=NORMAL;";
         if (int rc = sqlite3_exec(conn->db, setup, nullptr, nullptr, nullptr); rc != SQLITE_OK)
-            return sqlite_failure(rc, conn->db, file, "configure it");
+            return sqlite_store_error(rc, conn->db, file, "configure it");
         if (writer) {
             if (int rc = sqlite3_exec(conn->db, kSchema, nullptr, nullptr, nullptr); rc != SQLITE_OK)
-                return sqlite_failure(rc, conn->db, file, "create the blobs table");
+                return sqlite_store_error(rc, conn->db, file, "create the blobs table");
         }
         static constexpr std::array<const char*, Conn::kCount> kSql = {
             "INSERT INTO blobs(key, content_type, bytes) VALUES(?1, ?2, ?3) "
@@ -103,7 +90,7 @@ Result<std::shared_ptr<SqliteBlobStore>> SqliteBlobStore::open(const std::filesy
             if (int rc = sqlite3_prepare_v3(conn->db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
                                             &conn->statements[i], nullptr);
                 rc != SQLITE_OK)
-                return sqlite_failure(rc, conn->db, file, "prepare its statements");
+                return sqlite_store_error(rc, conn->db, file, "prepare its statements");
         }
         return conn;
     };
@@ -144,7 +131,7 @@ Status SqliteBlobStore::put(const std::string& key, std::span<const std::uint8_t
     // non-null pointer does that.
     static constexpr std::uint8_t kNothing = 0;
     sqlite3_bind_blob64(s, 3, bytes.empty() ? &kNothing : bytes.data(), bytes.size(), SQLITE_STATIC);
-    if (int rc = sqlite3_step(s); rc != SQLITE_DONE) return sqlite_failure(rc, writer_->db, path_, "store " + key);
+    if (int rc = sqlite3_step(s); rc != SQLITE_DONE) return sqlite_store_error(rc, writer_->db, path_, "store " + key);
     return Status::Ok();
 }
 
@@ -157,7 +144,7 @@ Result<std::vector<std::uint8_t>> SqliteBlobStore::get(const std::string& key) {
     sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) return make_error(ErrorCode::kNotFound, "blob store: no object at key \"" + key + "\".");
-    if (rc != SQLITE_ROW) return sqlite_failure(rc, conn.db, path_, "read " + key);
+    if (rc != SQLITE_ROW) return sqlite_store_error(rc, conn.db, path_, "read " + key);
     const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
     const int size = sqlite3_column_bytes(s, 0);
     if (data == nullptr || size <= 0) return std::vector<std::uint8_t>{};
@@ -170,7 +157,7 @@ Status SqliteBlobStore::remove(const std::string& key) {
     auto borrowed = writer_->borrow(Conn::kRemove);
     sqlite3_bind_text(borrowed.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     if (int rc = sqlite3_step(borrowed.stmt); rc != SQLITE_DONE)
-        return sqlite_failure(rc, writer_->db, path_, "remove " + key);
+        return sqlite_store_error(rc, writer_->db, path_, "remove " + key);
     return Status::Ok();
 }
 
@@ -183,7 +170,7 @@ Result<bool> SqliteBlobStore::exists(const std::string& key) {
     const int rc = sqlite3_step(borrowed.stmt);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return sqlite_failure(rc, conn.db, path_, "look up " + key);
+    return sqlite_store_error(rc, conn.db, path_, "look up " + key);
 }
 
 }  // namespace facefuse::storage

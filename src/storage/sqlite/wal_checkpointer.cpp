@@ -9,7 +9,8 @@
 namespace facefuse::storage {
 
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::filesystem::path& file,
-                                                                std::chrono::milliseconds interval) {
+                                                                std::chrono::milliseconds interval,
+                                                                std::function<void()> before_each) {
     sqlite3* db = nullptr;
     const int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, kSqliteVfs);
     if (rc != SQLITE_OK) {
@@ -38,11 +39,12 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::files
         sqlite3_close_v2(db);
         return error;
     }
-    return std::make_unique<WalCheckpointer>(Token{}, db, interval);
+    return std::make_unique<WalCheckpointer>(Token{}, db, interval, std::move(before_each));
 }
 
-WalCheckpointer::WalCheckpointer(Token, sqlite3* db, std::chrono::milliseconds interval)
-    : db_(db), interval_(interval), thread_([this] { run(); }) {}
+WalCheckpointer::WalCheckpointer(Token, sqlite3* db, std::chrono::milliseconds interval,
+                                 std::function<void()> before_each)
+    : db_(db), interval_(interval), before_each_(std::move(before_each)), thread_([this] { run(); }) {}
 
 WalCheckpointer::~WalCheckpointer() {
     {
@@ -86,6 +88,7 @@ void WalCheckpointer::run() {
         lock.unlock();
         // PASSIVE: copies what no reader still needs, never waits for or blocks anyone. A
         // failure (busy, I/O) is left for the next round; the log only grows meanwhile.
+        if (before_each_) before_each_();
         int log_frames = 0;
         int copied = 0;
         const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -25,9 +26,12 @@ namespace facefuse::storage {
 class WalCheckpointer {
   public:
     // Opens its own connection to `file` (which must already be in WAL mode) and starts the
-    // thread. kUnavailable/kInternal if the connection cannot be opened.
+    // thread. kUnavailable/kInternal if the connection cannot be opened. `before_each`, if set,
+    // runs on the thread before every checkpoint: the segment blob store makes the bytes its
+    // index rows point to durable there, before the checkpoint makes the rows durable.
     static Result<std::unique_ptr<WalCheckpointer>> start(const std::filesystem::path& file,
-                                                          std::chrono::milliseconds interval = std::chrono::milliseconds(100));
+                                                          std::chrono::milliseconds interval = std::chrono::milliseconds(100),
+                                                          std::function<void()> before_each = {});
     ~WalCheckpointer();  // stops the thread after one last checkpoint
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
@@ -38,7 +42,7 @@ class WalCheckpointer {
     void watch(sqlite3* writer, int wake_pages);
 
     struct Token {};  // only start() constructs
-    WalCheckpointer(Token, sqlite3* db, std::chrono::milliseconds interval);
+    WalCheckpointer(Token, sqlite3* db, std::chrono::milliseconds interval, std::function<void()> before_each);
 
   private:
     void run();
@@ -46,6 +50,7 @@ class WalCheckpointer {
 
     sqlite3* db_;
     std::chrono::milliseconds interval_;
+    std::function<void()> before_each_;
     int wake_pages_ = 1000;
     int copied_ = 0;  // frames of the log the last checkpoint had copied; guarded by mu_
     std::mutex mu_;

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -34,7 +35,15 @@ TEST(WalCheckpointer, MovesTheLogIntoTheDatabaseWhileTheWriterStaysOpen) {
     exec(writer.handle, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t (b BLOB)");
     const auto empty_size = std::filesystem::file_size(file);
 
-    auto checkpointer = WalCheckpointer::start(file, 20ms);
+    // The hook the segment blob store syncs its segments in: it runs before every checkpoint,
+    // on the checkpointer's thread.
+    std::atomic<int> hook_calls{0};
+    std::atomic<bool> hook_on_caller{false};
+    const auto caller = std::this_thread::get_id();
+    auto checkpointer = WalCheckpointer::start(file, 20ms, [&] {
+        ++hook_calls;
+        if (std::this_thread::get_id() == caller) hook_on_caller = true;
+    });
     ASSERT_TRUE(checkpointer) << checkpointer.error().message;
     (*checkpointer)->watch(writer.handle, 8);
     for (int i = 0; i < 50; ++i) exec(writer.handle, "INSERT INTO t VALUES (zeroblob(16384))");
@@ -44,6 +53,8 @@ TEST(WalCheckpointer, MovesTheLogIntoTheDatabaseWhileTheWriterStaysOpen) {
     while (std::chrono::steady_clock::now() < until && std::filesystem::file_size(file) < empty_size + 500'000)
         std::this_thread::sleep_for(10ms);  // polling interval
     EXPECT_GE(std::filesystem::file_size(file), empty_size + 500'000) << "nothing was checkpointed";
+    EXPECT_GT(hook_calls.load(), 0);
+    EXPECT_FALSE(hook_on_caller.load());
 }
 
 TEST(WalCheckpointer, RefusesAFileThatIsNotInWalMode) {
