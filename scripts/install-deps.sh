@@ -31,7 +31,7 @@ BUILD_PACKAGES=(
   # and FACEFUSE_BENCH on, whose find_package(GTest / benchmark) are REQUIRED)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # service: HTTP (Boost.Beast), SQLite, Redis client, S3 over libcurl, SHA-256/HMAC
-  libboost-dev libsqlite3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
+  libboost-dev libsqlite3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   # security: JWT verification (HS256/RS256)
   libjwt-dev
 )

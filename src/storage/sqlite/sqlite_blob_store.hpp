@@ -1,5 +1,6 @@
 #pragma once
-// SqliteBlobStore: blobs as rows of one SQLite file (WAL) -- the embedded shape's default.
+// SqliteBlobStore: blobs as rows of one SQLite file (WAL) -- the embedded shape's default before
+// the segment store (storage/segments), kept for data directories made then (--blob-store sqlite).
 //
 // Why not a file per blob: measured on `facefuse serve` with `noop` tasks, creating the files
 // (a directory per task, a temporary file per put, then rename and fsync) took more CPU than

@@ -1,0 +1,436 @@
+#include "storage/segments/segment_blob_store.hpp"
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <system_error>
+
+#include "storage/sqlite/sqlite_error.hpp"
+#include "storage/sqlite/sqlite_vfs.hpp"
+
+namespace facefuse::storage {
+namespace {
+
+// WITHOUT ROWID: the key is the table's own b-tree key, so a put updates one b-tree for the
+// row plus the small segment index (which finds a segment's last image when one is removed).
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS blobs (
+    key          TEXT PRIMARY KEY NOT NULL,
+    segment      INTEGER NOT NULL,
+    offset       INTEGER NOT NULL,
+    length       INTEGER NOT NULL,
+    crc32        INTEGER NOT NULL,
+    content_type TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_by_segment ON blobs(segment);
+)sql";
+
+// Images start on a file-system block so a removed one's blocks can be punched out whole.
+constexpr std::uint64_t kAlign = 4096;
+
+std::uint64_t aligned(std::uint64_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+std::uint32_t crc_of(std::span<const std::uint8_t> bytes) {
+    // zlib's crc32 takes a uInt length: feed it in slices so images over 4 GiB would still work.
+    uLong crc = crc32(0L, Z_NULL, 0);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const std::size_t n = std::min<std::size_t>(bytes.size() - done, 1u << 30);
+        crc = crc32(crc, bytes.data() + done, static_cast<uInt>(n));
+        done += n;
+    }
+    return static_cast<std::uint32_t>(crc);
+}
+
+std::string segment_name(std::uint64_t segment) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%08llu.seg", static_cast<unsigned long long>(segment));
+    return name;
+}
+
+// The number in "00000042.seg", or 0 for any other name.
+std::uint64_t segment_number(const std::filesystem::path& path) {
+    if (path.extension() != ".seg") return 0;
+    const std::string stem = path.stem().string();
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(stem.data(), stem.data() + stem.size(), n);
+    return ec == std::errc() && end == stem.data() + stem.size() ? n : 0;
+}
+
+Error invalid_key(const std::string& key) {
+    return make_error(ErrorCode::kInternal,
+                      "blob store: invalid key \"" + key +
+                          "\"; keys are non-empty strings built with blob_key().");
+}
+
+bool valid_key(const std::string& key) {
+    return !key.empty() && key.find('\0') == std::string::npos;
+}
+
+}  // namespace
+
+struct SegmentBlobStore::Conn {
+    enum Statement { kLookup, kUpsert, kDelete, kSegmentUsed, kBegin, kCommit, kRollback, kCount };
+
+    sqlite3* db = nullptr;
+    std::array<sqlite3_stmt*, kCount> statements{};
+    std::mutex mu;  // a connection serves one thread at a time
+
+    ~Conn() {
+        for (sqlite3_stmt* s : statements) sqlite3_finalize(s);
+        sqlite3_close_v2(db);
+    }
+
+    // Resets and clears the statement when the caller's scope ends, whatever the path out.
+    struct Borrowed {
+        sqlite3_stmt* stmt;
+        ~Borrowed() {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+        }
+    };
+    Borrowed borrow(Statement which) { return Borrowed{statements[which]}; }
+
+    int run(Statement which) {
+        auto borrowed = borrow(which);
+        return sqlite3_step(borrowed.stmt);
+    }
+
+    // The row of `key`: found, not there (nullopt), or an SQLite error code.
+    Result<std::optional<Location>> lookup(const std::string& key,
+                                           const std::filesystem::path& index) {
+        auto borrowed = borrow(kLookup);
+        sqlite3_stmt* s = borrowed.stmt;
+        sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+        const int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) return std::optional<Location>();
+        if (rc != SQLITE_ROW) return sqlite_store_error(rc, db, index, "look up " + key);
+        return std::optional<Location>(
+            Location{static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)),
+                     static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
+                     static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
+                     static_cast<std::uint32_t>(sqlite3_column_int64(s, 3))});
+    }
+};
+
+Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::filesystem::path& dir,
+                                                                 Options options) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return make_error(ErrorCode::kUnavailable,
+                          "blob store " + dir.string() + ": cannot create the directory: " +
+                              ec.message() + ". Check that the data directory is writable.");
+    auto store = std::make_shared<SegmentBlobStore>(Token{}, dir, options);
+    const std::filesystem::path index = dir / "index.db";
+    auto connect = [&](bool writer) -> Result<std::unique_ptr<Conn>> {
+        auto conn = std::make_unique<Conn>();
+        const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+        if (int rc = sqlite3_open_v2(index.c_str(), &conn->db, flags, kSqliteVfs); rc != SQLITE_OK)
+            return sqlite_store_error(rc, conn->db, index, "open it");
+        sqlite3_extended_result_codes(conn->db, 1);
+        sqlite3_busy_timeout(conn->db, 5000);
+        // As the task database: WAL, NORMAL, checkpoints by the background thread only.
+        const char* setup = writer
+                                ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                  "PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0;"
+                                : "PRAGMA synchronous=NORMAL;";
+        if (int rc = sqlite3_exec(conn->db, setup, nullptr, nullptr, nullptr); rc != SQLITE_OK)
+            return sqlite_store_error(rc, conn->db, index, "configure it");
+        if (writer) {
+            if (int rc = sqlite3_exec(conn->db, kSchema, nullptr, nullptr, nullptr);
+                rc != SQLITE_OK)
+                return sqlite_store_error(rc, conn->db, index, "create the index table");
+        }
+        static constexpr std::array<const char*, Conn::kCount> kSql = {
+            "SELECT segment, offset, length, crc32 FROM blobs WHERE key = ?1",
+            "INSERT INTO blobs(key, segment, offset, length, crc32, content_type) VALUES(?1, ?2, "
+            "?3, ?4, ?5, ?6) "
+            "ON CONFLICT(key) DO UPDATE SET segment = excluded.segment, offset = excluded.offset, "
+            "length = excluded.length, crc32 = excluded.crc32, content_type = "
+            "excluded.content_type",
+            "DELETE FROM blobs WHERE key = ?1 RETURNING segment, offset, length, crc32",
+            "SELECT 1 FROM blobs WHERE segment = ?1 LIMIT 1",
+            "BEGIN IMMEDIATE",
+            "COMMIT",
+            "ROLLBACK",
+        };
+        for (int i = 0; i < Conn::kCount; ++i) {
+            if (int rc = sqlite3_prepare_v3(conn->db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &conn->statements[i], nullptr);
+                rc != SQLITE_OK)
+                return sqlite_store_error(rc, conn->db, index, "prepare its statements");
+        }
+        return conn;
+    };
+    auto writer = connect(true);
+    if (!writer) return writer.error();
+    store->writer_ = std::move(writer.value());
+
+    // Segments already here: reopen them, start a new active one after the newest, then delete
+    // those the index no longer points into (a crash can leave a segment whose images were never
+    // indexed, or all removed).
+    std::vector<std::uint64_t> found;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::uint64_t segment = segment_number(entry.path());
+        if (segment == 0) continue;
+        auto file = SegmentFile::open(entry.path());
+        if (!file) return file.error();
+        store->files_[segment] = std::move(file.value());
+        found.push_back(segment);
+    }
+    if (ec)
+        return make_error(
+            ErrorCode::kUnavailable,
+            "blob store " + dir.string() + ": cannot list the directory: " + ec.message() + ".");
+    {
+        std::lock_guard lock(store->append_mu_);
+        store->active_ = found.empty() ? 0 : *std::max_element(found.begin(), found.end());
+        if (Status st = store->start_segment_locked(); !st) return st.error();
+    }
+    {
+        std::lock_guard lock(store->writer_->mu);
+        for (std::uint64_t segment : found) store->delete_segment_if_unused_locked(segment);
+    }
+
+    // Checkpoints in the background, each after the segments it covers are on disk (header).
+    auto checkpointer =
+        WalCheckpointer::start(index, std::chrono::milliseconds(100),
+                               [raw = store.get()] { raw->sync_written_segments(); });
+    if (!checkpointer) return checkpointer.error();
+    store->checkpointer_ = std::move(checkpointer.value());
+    store->checkpointer_->watch(store->writer_->db, 1000);  // 1,000 x 4 KiB: 4 MiB of log
+    for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
+        auto reader = connect(false);
+        if (!reader) return reader.error();
+        store->readers_.push_back(std::move(reader.value()));
+    }
+    return store;
+}
+
+SegmentBlobStore::SegmentBlobStore(Token, std::filesystem::path dir, Options options)
+    : dir_(std::move(dir)), options_(options) {}
+
+SegmentBlobStore::~SegmentBlobStore() {
+    // Stop the checkpointer (its hook uses this object) before the members it touches go.
+    checkpointer_.reset();
+}
+
+SegmentBlobStore::Conn& SegmentBlobStore::reader() {
+    return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+}
+
+std::shared_ptr<SegmentFile> SegmentBlobStore::file(std::uint64_t segment) const {
+    std::lock_guard lock(files_mu_);
+    auto it = files_.find(segment);
+    return it == files_.end() ? nullptr : it->second;
+}
+
+std::vector<std::filesystem::path> SegmentBlobStore::segment_paths() const {
+    std::lock_guard lock(files_mu_);
+    std::vector<std::filesystem::path> paths;
+    for (const auto& [segment, f] : files_) paths.push_back(f->path());
+    return paths;
+}
+
+Status SegmentBlobStore::start_segment_locked() {
+    auto created = SegmentFile::create(dir_ / segment_name(active_ + 1));
+    if (!created) return created.error();
+    {
+        std::lock_guard lock(files_mu_);
+        files_[active_ + 1] = created.value();
+    }
+    active_file_ = std::move(created.value());
+    active_ += 1;
+    active_end_ = 0;
+    return Status::Ok();
+}
+
+Status SegmentBlobStore::put(const std::string& key, std::span<const std::uint8_t> bytes,
+                             std::string_view content_type) {
+    if (!valid_key(key)) return invalid_key(key);
+    Location where;
+    where.length = bytes.size();
+    where.crc = crc_of(bytes);
+    std::shared_ptr<SegmentFile> target;
+    std::uint64_t sealed = 0;  // the segment this put closed, if it started a new one
+    {
+        std::lock_guard lock(append_mu_);
+        if (active_end_ > 0 && active_end_ + bytes.size() > options_.segment_bytes) {
+            sealed = active_;
+            if (Status st = start_segment_locked(); !st) return st;
+        }
+        where.segment = active_;
+        where.offset = active_end_;
+        active_end_ = aligned(active_end_ + bytes.size());
+        target = active_file_;
+        ++writing_[active_];
+        if (written_since_sync_.empty() || written_since_sync_.back() != active_)
+            written_since_sync_.push_back(active_);
+    }
+    auto done_writing = [&] {
+        std::lock_guard lock(append_mu_);
+        if (--writing_[where.segment] == 0) writing_.erase(where.segment);
+    };
+    // The write runs outside every lock: other puts write their own ranges meanwhile.
+    if (Status st = target->write_at(where.offset, bytes); !st) {
+        done_writing();
+        return st;
+    }
+
+    std::lock_guard lock(writer_->mu);
+    Status indexed = index_locked(key, where, content_type);
+    done_writing();  // after the commit: a sealed segment's emptiness check now sees this row
+    if (sealed != 0) delete_segment_if_unused_locked(sealed);  // all its images may be gone already
+    return indexed;
+}
+
+Status SegmentBlobStore::index_locked(const std::string& key, const Location& where,
+                                      std::string_view content_type) {
+    const std::filesystem::path index = dir_ / "index.db";
+    if (int rc = writer_->run(Conn::kBegin); rc != SQLITE_DONE)
+        return sqlite_store_error(rc, writer_->db, index, "store " + key);
+    // On failure the bytes already written stay unreachable until their segment is deleted.
+    auto fail = [&](Error error) -> Status {
+        writer_->run(Conn::kRollback);
+        return error;
+    };
+    auto previous = writer_->lookup(key, index);
+    if (!previous) return fail(previous.error());
+    {
+        auto borrowed = writer_->borrow(Conn::kUpsert);
+        sqlite3_stmt* s = borrowed.stmt;
+        sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(where.segment));
+        sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(where.offset));
+        sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(where.length));
+        sqlite3_bind_int64(s, 5, where.crc);
+        sqlite3_bind_text(s, 6, content_type.data(), static_cast<int>(content_type.size()),
+                          SQLITE_STATIC);
+        if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
+            return fail(sqlite_store_error(rc, writer_->db, index, "store " + key));
+    }
+    if (int rc = writer_->run(Conn::kCommit); rc != SQLITE_DONE)
+        return fail(sqlite_store_error(rc, writer_->db, index, "store " + key));
+    if (*previous) release_locked(**previous);
+    return Status::Ok();
+}
+
+Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) {
+    if (!valid_key(key)) return invalid_key(key);
+    const std::filesystem::path index = dir_ / "index.db";
+    Conn& conn = reader();
+    std::lock_guard lock(conn.mu);
+    // A read that does not match its checksum looks the key up again: a put or remove of the
+    // same key may have released that range between our lookup and our read. Only the same row
+    // read wrong twice is damage.
+    std::optional<Location> previous;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        auto found = conn.lookup(key, index);
+        if (!found) return found.error();
+        if (!*found)
+            return make_error(ErrorCode::kNotFound,
+                              "blob store: no object at key \"" + key + "\".");
+        const Location where = **found;
+        if (previous && previous->segment == where.segment && previous->offset == where.offset &&
+            previous->length == where.length && previous->crc == where.crc)
+            return make_error(
+                ErrorCode::kInternal,
+                "blob store " + dir_.string() + ": the image at key \"" + key +
+                    "\" is damaged (its checksum does not match); the machine may have stopped "
+                    "before it reached the disk. Submit the task again.");
+        previous = where;
+        std::shared_ptr<SegmentFile> f = file(where.segment);
+        if (!f) continue;  // its segment was deleted after our lookup: look again
+        std::vector<std::uint8_t> bytes(where.length);
+        if (Status st = f->read_at(where.offset, bytes); !st) {
+            if (st.error().code != ErrorCode::kInternal) return st.error();
+            continue;  // the file ends before the range: look again, as for a checksum
+        }
+        if (crc_of(bytes) == where.crc) return bytes;
+    }
+    return make_error(ErrorCode::kUnavailable,
+                      "blob store: the image at key \"" + key +
+                          "\" was replaced faster than it could be read; try again.");
+}
+
+Status SegmentBlobStore::remove(const std::string& key) {
+    if (!valid_key(key)) return invalid_key(key);
+    const std::filesystem::path index = dir_ / "index.db";
+    std::lock_guard lock(writer_->mu);
+    std::optional<Location> removed;
+    {
+        auto borrowed = writer_->borrow(Conn::kDelete);
+        sqlite3_stmt* s = borrowed.stmt;
+        sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            removed = Location{static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)),
+                               static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
+                               static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
+                               static_cast<std::uint32_t>(sqlite3_column_int64(s, 3))};
+            rc = sqlite3_step(s);
+        }
+        if (rc != SQLITE_DONE) return sqlite_store_error(rc, writer_->db, index, "remove " + key);
+    }
+    if (removed) release_locked(*removed);
+    return Status::Ok();
+}
+
+Result<bool> SegmentBlobStore::exists(const std::string& key) {
+    if (!valid_key(key)) return invalid_key(key);
+    Conn& conn = reader();
+    std::lock_guard lock(conn.mu);
+    auto found = conn.lookup(key, dir_ / "index.db");
+    if (!found) return found.error();
+    return found->has_value();
+}
+
+void SegmentBlobStore::release_locked(const Location& where) {
+    if (std::shared_ptr<SegmentFile> f = file(where.segment))
+        f->release(where.offset, aligned(where.length));
+    delete_segment_if_unused_locked(where.segment);
+}
+
+void SegmentBlobStore::delete_segment_if_unused_locked(std::uint64_t segment) {
+    {
+        // Only a sealed segment with no put still on its way into it: the active one gets new
+        // images, and an unfinished put's row is not in the index yet.
+        std::lock_guard lock(append_mu_);
+        if (segment >= active_ || writing_.contains(segment)) return;
+    }
+    int used = 0;
+    {
+        auto borrowed = writer_->borrow(Conn::kSegmentUsed);
+        sqlite3_bind_int64(borrowed.stmt, 1, static_cast<sqlite3_int64>(segment));
+        used = sqlite3_step(borrowed.stmt);
+    }
+    if (used != SQLITE_DONE) return;  // still used, or we cannot tell: keep it
+    {
+        std::lock_guard lock(files_mu_);
+        files_.erase(segment);  // readers holding it keep the descriptor until they are done
+    }
+    std::error_code ec;
+    std::filesystem::remove(dir_ / segment_name(segment), ec);
+}
+
+void SegmentBlobStore::sync_written_segments() {
+    std::vector<std::uint64_t> written;
+    {
+        std::lock_guard lock(append_mu_);
+        written.swap(written_since_sync_);
+    }
+    for (std::uint64_t segment : written) {
+        // A failed sync is left to the kernel's own writeback; the checksum covers what it loses.
+        if (std::shared_ptr<SegmentFile> f = file(segment)) (void)f->sync();
+    }
+}
+
+}  // namespace facefuse::storage

@@ -1,0 +1,314 @@
+#include "storage/segments/segment_blob_store.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace facefuse::storage {
+namespace {
+
+std::vector<std::uint8_t> pattern(std::size_t size, std::uint8_t seed) {
+    std::vector<std::uint8_t> bytes(size);
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(seed + i * 31);
+    return bytes;
+}
+
+std::shared_ptr<SegmentBlobStore> open_store(const std::filesystem::path& dir,
+                                             std::uint64_t segment_bytes = 64ull << 20) {
+    SegmentBlobStore::Options options;
+    options.segment_bytes = segment_bytes;
+    auto store = SegmentBlobStore::open(dir, options);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? *store : nullptr;
+}
+
+std::set<std::string> segment_files(const std::filesystem::path& dir) {
+    std::set<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        if (entry.path().extension() == ".seg") names.insert(entry.path().filename().string());
+    return names;
+}
+
+// Bytes the file system holds for the file (not its size: a punched hole holds none).
+long long allocated_bytes(const std::filesystem::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return -1;
+    return static_cast<long long>(st.st_blocks) * 512;
+}
+
+// Whether `dir`'s file system frees the blocks of a punched hole (ext4, xfs and tmpfs do).
+bool can_punch_holes(const std::filesystem::path& dir) {
+    const std::filesystem::path probe = dir / "probe";
+    const int fd = ::open(probe.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    const std::vector<char> block(1 << 16, 'x');
+    const bool ok = ::write(fd, block.data(), block.size()) == static_cast<ssize_t>(block.size()) &&
+                    ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1 << 16) == 0;
+    ::close(fd);
+    std::filesystem::remove(probe);
+    return ok;
+}
+
+TEST(SegmentBlobStore, RoundTripsBinaryDataOfManySizes) {
+    test::TempDir tmp;
+    auto store = open_store(tmp / "segments");
+    ASSERT_TRUE(store);
+    // Around the 4 KiB alignment, and an image far larger than one.
+    for (std::size_t size : {std::size_t{1}, std::size_t{4095}, std::size_t{4096},
+                             std::size_t{4097}, std::size_t{81046}, std::size_t{3u << 20}}) {
+        const std::string key = blob_key("acme", "t" + std::to_string(size), "target", "png");
+        const auto bytes = pattern(size, static_cast<std::uint8_t>(size));
+        ASSERT_TRUE(store->put(key, bytes, "image/png").ok());
+        auto got = store->get(key);
+        ASSERT_TRUE(got.ok()) << got.error().message;
+        EXPECT_EQ(*got, bytes) << size;
+        EXPECT_TRUE(*store->exists(key));
+    }
+}
+
+TEST(SegmentBlobStore, EmptyBlobIsAnObject) {
+    test::TempDir tmp;
+    auto store = open_store(tmp / "segments");
+    ASSERT_TRUE(store->put("a/empty", {}, "").ok());
+    auto got = store->get("a/empty");
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_TRUE(got->empty());
+    EXPECT_TRUE(*store->exists("a/empty"));
+}
+
+TEST(SegmentBlobStore, MissingKeyIsNotFoundAndRemoveIsIdempotent) {
+    test::TempDir tmp;
+    auto store = open_store(tmp / "segments");
+    auto missing = store->get("no/such/key");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+    EXPECT_FALSE(*store->exists("no/such/key"));
+    EXPECT_TRUE(store->remove("no/such/key").ok());
+
+    ASSERT_TRUE(store->put("k", pattern(10, 1), "x").ok());
+    EXPECT_TRUE(store->remove("k").ok());
+    EXPECT_FALSE(*store->exists("k"));
+    EXPECT_EQ(store->get("k").error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(store->remove("k").ok());
+}
+
+TEST(SegmentBlobStore, InvalidKeysAreRefused) {
+    test::TempDir tmp;
+    auto store = open_store(tmp / "segments");
+    const std::string with_nul("a\0b", 3);
+    for (const std::string& key : {std::string(), with_nul}) {
+        EXPECT_EQ(store->put(key, pattern(3, 0), "").error().code, ErrorCode::kInternal);
+        EXPECT_EQ(store->get(key).error().code, ErrorCode::kInternal);
+        EXPECT_EQ(store->remove(key).error().code, ErrorCode::kInternal);
+    }
+}
+
+// The point of the store: removing an image gives its disk space back, without waiting for
+// the segment to empty.
+TEST(SegmentBlobStore, OverwriteAndRemoveGiveTheDiskSpaceBack) {
+    test::TempDir tmp;
+    if (!can_punch_holes(tmp.path())) {
+        std::cout << "SKIP: the file system under " << tmp.path()
+                  << " cannot punch holes; the store keeps "
+                  << "removed images' space until their segment is deleted there\n";
+        GTEST_SKIP();
+    }
+    auto store = open_store(tmp / "segments");
+    ASSERT_EQ(store->segment_paths().size(), 1u);
+    const std::filesystem::path segment = store->segment_paths().front();
+    ASSERT_TRUE(store->put("k", pattern(4u << 20, 1), "a").ok());
+    const long long full = allocated_bytes(segment);
+    EXPECT_GE(full, 4ll << 20);
+
+    ASSERT_TRUE(store->put("k", pattern(5, 2), "b").ok());  // replaces: the 4 MiB are released
+    EXPECT_EQ(*store->get("k"), pattern(5, 2));
+    EXPECT_LT(allocated_bytes(segment), full - (3ll << 20));
+
+    ASSERT_TRUE(store->put("big", pattern(4u << 20, 3), "a").ok());
+    const long long again = allocated_bytes(segment);
+    ASSERT_TRUE(store->remove("big").ok());
+    EXPECT_LT(allocated_bytes(segment), again - (3ll << 20));
+    EXPECT_EQ(*store->get("k"), pattern(5, 2));  // a neighbour's bytes are untouched
+}
+
+TEST(SegmentBlobStore, SegmentsRollOverAndEmptyOnesAreDeleted) {
+    test::TempDir tmp;
+    const auto dir = tmp / "segments";
+    auto store = open_store(dir, 64 << 10);  // 64 KiB segments: two 40 KB images each at most
+    std::vector<std::string> keys;
+    for (int i = 0; i < 10; ++i) {
+        keys.push_back("k" + std::to_string(i));
+        ASSERT_TRUE(
+            store->put(keys.back(), pattern(40000, static_cast<std::uint8_t>(i)), "x").ok());
+    }
+    EXPECT_GE(segment_files(dir).size(), 5u);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(*store->get(keys[i]), pattern(40000, static_cast<std::uint8_t>(i)));
+
+    // Remove all but the last image: every sealed segment empties and goes; the active stays.
+    for (int i = 0; i < 9; ++i) ASSERT_TRUE(store->remove(keys[i]).ok());
+    EXPECT_EQ(segment_files(dir).size(), 1u);
+    EXPECT_EQ(store->segment_paths().size(), 1u);
+    EXPECT_EQ(*store->get(keys[9]), pattern(40000, 9));
+}
+
+TEST(SegmentBlobStore, SurvivesReopeningAndDropsSegmentsNothingPointsInto) {
+    test::TempDir tmp;
+    const auto dir = tmp / "segments";
+    {
+        auto store = open_store(dir);
+        ASSERT_TRUE(store->put("kept", pattern(100000, 7), "image/jpeg").ok());
+        ASSERT_TRUE(store->put("gone", pattern(1000, 8), "image/jpeg").ok());
+        ASSERT_TRUE(store->remove("gone").ok());
+    }
+    // What a crash between a segment's creation and its first indexed image leaves.
+    {
+        std::FILE* stray = std::fopen((dir / "00000077.seg").c_str(), "wb");
+        ASSERT_NE(stray, nullptr);
+        std::fputs("x", stray);
+        std::fclose(stray);
+    }
+    ASSERT_EQ(segment_files(dir), (std::set<std::string>{"00000001.seg", "00000077.seg"}));
+
+    auto again = open_store(dir);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again->get("kept"), pattern(100000, 7));
+    EXPECT_FALSE(*again->exists("gone"));
+    // The segment with "kept" stays, the stray goes, and puts go to a new one after the newest.
+    EXPECT_EQ(segment_files(dir), (std::set<std::string>{"00000001.seg", "00000078.seg"}));
+    ASSERT_TRUE(again->put("new", pattern(10, 9), "x").ok());
+    EXPECT_EQ(*again->get("new"), pattern(10, 9));
+}
+
+// Bytes that changed on disk (an OS crash that kept the index row but not the image) are an
+// error, never wrong bytes handed to a worker.
+TEST(SegmentBlobStore, DamagedBytesAreReportedNotReturned) {
+    test::TempDir tmp;
+    const auto dir = tmp / "segments";
+    std::filesystem::path segment;
+    {
+        auto store = open_store(dir);
+        ASSERT_TRUE(store->put("k", pattern(20000, 1), "x").ok());
+        segment = store->segment_paths().front();
+    }
+    {
+        std::FILE* f = std::fopen(segment.c_str(), "r+b");
+        ASSERT_NE(f, nullptr);
+        std::fseek(f, 10000, SEEK_SET);
+        std::fputc(0, f);
+        std::fclose(f);
+    }
+    auto again = open_store(dir);
+    auto got = again->get("k");
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error().code, ErrorCode::kInternal);
+    EXPECT_NE(got.error().message.find("damaged"), std::string::npos) << got.error().message;
+}
+
+TEST(SegmentBlobStore, ConcurrentPutsGetsAndRemovesAcrossSegments) {
+    test::TempDir tmp;
+    const auto dir = tmp / "segments";
+    auto store = open_store(dir, 256 << 10);  // small segments: many roll-overs and deletions
+    constexpr int kThreads = 8, kPerThread = 60;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kPerThread; ++i) {
+                const std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+                const auto bytes =
+                    pattern(1000 + static_cast<std::size_t>(i) * 997, static_cast<std::uint8_t>(t));
+                if (!store->put(key, bytes, "x").ok()) ++failures;
+                auto got = store->get(key);
+                if (!got.ok() || *got != bytes) ++failures;
+                // Every other image goes again at once: segments empty while others fill.
+                if (i % 2 == 1 && !store->remove(key).ok()) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (int t = 0; t < kThreads; ++t) {
+        for (int i = 0; i < kPerThread; ++i) {
+            const std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
+            auto got = store->get(key);
+            if (i % 2 == 1) {
+                EXPECT_FALSE(got.ok()) << key;
+            } else {
+                ASSERT_TRUE(got.ok()) << key << ": " << got.error().message;
+                EXPECT_EQ(*got, pattern(1000 + static_cast<std::size_t>(i) * 997,
+                                        static_cast<std::uint8_t>(t)));
+            }
+        }
+    }
+    // Removing the rest leaves only the active segment on disk.
+    for (int t = 0; t < kThreads; ++t)
+        for (int i = 0; i < kPerThread; i += 2)
+            ASSERT_TRUE(store->remove("t" + std::to_string(t) + "/" + std::to_string(i)).ok());
+    EXPECT_EQ(segment_files(dir).size(), 1u);
+}
+
+// A reader racing a writer that alternates two contents of one key sees one or the other whole.
+TEST(SegmentBlobStore, ReadersNeverSeeAPartialOverwrite) {
+    test::TempDir tmp;
+    auto store = open_store(tmp / "segments", 1 << 20);
+    const auto a = pattern(300000, 1), b = pattern(120000, 2);
+    ASSERT_TRUE(store->put("k", a, "x").ok());
+    std::atomic<bool> stop{false};
+    std::atomic<int> torn{0}, reads{0};
+    std::thread reader([&] {
+        while (!stop) {
+            auto got = store->get("k");
+            if (!got.ok() || (*got != a && *got != b)) ++torn;
+            ++reads;
+        }
+    });
+    for (int i = 0; i < 60; ++i) ASSERT_TRUE(store->put("k", i % 2 ? a : b, "x").ok());
+    // Let the reader finish at least one read after the last write before stopping it.
+    const int seen = reads.load();
+    while (reads.load() < seen + 2) std::this_thread::yield();
+    stop = true;
+    reader.join();
+    EXPECT_EQ(torn.load(), 0);
+}
+
+TEST(SegmentBlobStore, AnUnusableDirectoryFailsWithAClearMessage) {
+    test::TempDir tmp;
+    {
+        std::FILE* f = std::fopen((tmp / "file").c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        std::fclose(f);
+    }
+    auto store = SegmentBlobStore::open(tmp / "file" / "segments");
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find("segments"), std::string::npos) << store.error().message;
+}
+
+TEST(SegmentBlobStore, AnIndexThatIsNotADatabaseGivesAnErrorNotACrash) {
+    test::TempDir tmp;
+    std::filesystem::create_directories(tmp / "segments");
+    {
+        std::FILE* junk = std::fopen((tmp / "segments" / "index.db").c_str(), "wb");
+        ASSERT_NE(junk, nullptr);
+        for (int i = 0; i < 100; ++i)
+            std::fputs("this is not a SQLite database, only text. ", junk);
+        std::fclose(junk);
+    }
+    auto store = SegmentBlobStore::open(tmp / "segments");
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find("index.db"), std::string::npos) << store.error().message;
+}
+
+}  // namespace
+}  // namespace facefuse::storage
