@@ -1,5 +1,5 @@
 // facefuse serve: the embedded shape. One process: the HTTP API, a worker pool, a durable
-// queue and task table in SQLite (WAL), blobs in a second SQLite file (or a folder). Restarting it loses nothing:
+// queue and task table in SQLite (WAL), images in segment files (cli/embedded_blob_store.hpp). Restarting it loses nothing:
 // queued tasks run after restart, and tasks that were running are run again (their leases are
 // released at start-up, since the only process that could hold them is the dead one).
 #include <filesystem>
@@ -11,13 +11,12 @@
 #include "cli/access_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/duration.hpp"
+#include "cli/embedded_blob_store.hpp"
 #include "cli/engine_flags.hpp"
 #include "cli/policy_flags.hpp"
 #include "cli/service_runtime.hpp"
 #include "http/ratelimit/memory_rate_limiter.hpp"
 #include "obs/log.hpp"
-#include "storage/fs/fs_blob_store.hpp"
-#include "storage/sqlite/sqlite_blob_store.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
 
 namespace facefuse::cli {
@@ -27,7 +26,7 @@ struct ServeCommand {
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = "./facefuse-data";
     int workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    std::string blob_store = "sqlite";
+    std::string blob_store = "auto";
     ServiceFlags service;
     AccessFlags access;
     PolicyFlags policy;
@@ -60,14 +59,9 @@ struct ServeCommand {
         auto released = queue->release_all_leases();
         if (!released) return report(released.error());
         if (*released > 0) obs::log_info("tasks_recovered", {{"count", *released}});
-        std::shared_ptr<storage::BlobStore> blobs;
-        if (blob_store == "files") {
-            blobs = std::make_shared<storage::FsBlobStore>(std::filesystem::path(data_dir) / "blobs");
-        } else {
-            auto opened = storage::SqliteBlobStore::open(std::filesystem::path(data_dir) / "blobs.db");
-            if (!opened) return report(opened.error());
-            blobs = std::move(opened.value());
-        }
+        auto opened_blobs = open_embedded_blob_store(blob_store, data_dir);
+        if (!opened_blobs) return report(opened_blobs.error());
+        std::shared_ptr<storage::BlobStore> blobs = opened_blobs->store;
 
         Runtime runtime(service, engine);
         runtime.set_access(*guard);
@@ -83,7 +77,7 @@ struct ServeCommand {
                       << "/metrics\n";
         }
         obs::log_info("serve_started", {{"listen", listen}, {"port", runtime.port()}, {"data_dir", data_dir},
-                                        {"workers", workers}, {"version", build::kVersion}});
+                                        {"blob_store", opened_blobs->kind}, {"workers", workers}, {"version", build::kVersion}});
         std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
                   << " (data in " << data_dir << "; Ctrl-C to stop)\n";
 
@@ -119,9 +113,10 @@ void add_serve_command(CLI::App& app, CommandRun& run) {
         ->envname("FACEFUSE_WORKERS")
         ->capture_default_str();
     c->add_option("--blob-store", cmd->blob_store,
-                  "where images are kept in --data-dir: sqlite (one file, blobs.db: fastest) or "
-                  "files (blobs/<key>, one file per image)")
-        ->check(CLI::IsMember({"sqlite", "files"}))
+                  "how images are kept in --data-dir: segments (segments/: appended to large files, "
+                  "fastest), sqlite (one file, blobs.db) or files (blobs/<key>, one file per image). "
+                  "auto: what the directory already holds, segments for a new one")
+        ->check(CLI::IsMember({"auto", "segments", "sqlite", "files"}))
         ->envname("FACEFUSE_BLOB_STORE")
         ->capture_default_str();
     cmd->service.add_to(*c);

@@ -4,9 +4,11 @@
 #include <future>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
+#include <thread>
 
 #include "integration/serve_fixture.hpp"
 #include "storage/fs/fs_blob_store.hpp"
+#include "storage/segments/segment_blob_store.hpp"
 #include "storage/sqlite/sqlite_blob_store.hpp"
 
 namespace facefuse::test {
@@ -157,19 +159,25 @@ TEST_F(ServeApiTest, ResultWhileQueuedIs409) {
     EXPECT_EQ(json_of(r)["error"]["code"], "not_finished");
 }
 
-// The blob store `serve --blob-store KIND` keeps in `data`. The SQLite file only while serve is
-// stopped: a running serve holds its files exclusively.
+// The blob store `serve --blob-store KIND` keeps in `data`. Only while serve is stopped: a
+// running serve holds its SQLite files exclusively.
 std::shared_ptr<storage::BlobStore> open_blobs(const std::string& kind,
                                                const std::filesystem::path& data) {
     if (kind == "files") return std::make_shared<storage::FsBlobStore>(data / "blobs");
+    if (kind == "segments") {
+        auto opened = storage::SegmentBlobStore::open(data / "segments");
+        EXPECT_TRUE(opened.ok()) << opened.error().message;
+        return opened.ok() ? *opened : nullptr;
+    }
     auto opened = storage::SqliteBlobStore::open(data / "blobs.db", 1);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
     return opened.ok() ? *opened : nullptr;
 }
 
-// Both blob stores of `serve`: the default SQLite file and one file per image.
+// Every blob store of `serve`: segment files (the default), the SQLite file, one file per image.
+// The three run at once, each with its own serve and directory: the test waits out a TTL.
 TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
-    for (const std::string store : {"sqlite", "files"}) {
+    auto check = [this](const std::string& store) {
         SCOPED_TRACE("--blob-store " + store);
         const auto data = dir / ("data-" + store);
         // A task answers 410 from one TTL after it was created until its record goes one TTL
@@ -209,7 +217,10 @@ TEST_F(ServeApiTest, ExpiredTasksAnswer410AndTheirImagesAreDeleted) {
             ASSERT_TRUE(exists.ok()) << exists.error().message;
             EXPECT_FALSE(*exists) << key << " of an expired task remains";
         }
-    }
+    };
+    std::vector<std::thread> runs;
+    for (const std::string store : {"segments", "sqlite", "files"}) runs.emplace_back(check, store);
+    for (auto& run : runs) run.join();
 }
 
 TEST_F(ServeApiTest, BadRequestsGetTheRightStatus) {

@@ -7,7 +7,7 @@
 
 #include "image/provenance.hpp"
 #include "integration/serve_fixture.hpp"
-#include "storage/sqlite/sqlite_blob_store.hpp"
+#include "storage/segments/segment_blob_store.hpp"
 #include "unit/fusion/tiny_classifier.hpp"
 
 namespace facefuse::test {
@@ -59,7 +59,7 @@ TEST_F(ServeContentPolicyTest, RejectModeFails422AndKeepsNothingOfTheInput) {
     // The rejected upload is gone from the store; the allowed one is there. (serve holds its
     // files exclusively while it runs: look once it has stopped.)
     ASSERT_EQ(serve.terminate(), 0);
-    auto blobs = storage::SqliteBlobStore::open(dir / "data" / "blobs.db", 1);
+    auto blobs = storage::SegmentBlobStore::open(dir / "data" / "segments");
     ASSERT_TRUE(blobs.ok()) << blobs.error().message;
     auto rejected_there = (*blobs)->exists(storage::blob_key("local", id, "target", "png"));
     ASSERT_TRUE(rejected_there.ok());
