@@ -156,6 +156,9 @@ class SqliteDatabase {
         std::function<bool(SqliteConn&)> run;     // runs fn, keeps its result; true if it succeeded
         std::function<void(const Error&)> fail;  // the transaction did not commit: this is the result
         bool done = false;                        // guarded by group_mu_
+        // Woken alone: when its group has committed, or when it is first in the queue and the
+        // leader has finished (it then leads the next group). Never for someone else's commit.
+        std::condition_variable wake;
     };
     // Queues `op`; one waiting writer at a time takes the queue and commits it as one group.
     void commit_in_group(GroupWrite& op);
@@ -186,7 +189,6 @@ class SqliteDatabase {
     std::uint64_t work_generation_ = 0;
 
     std::mutex group_mu_;
-    std::condition_variable group_cv_;
     std::vector<GroupWrite*> group_queue_;  // guarded by group_mu_
     bool group_leader_ = false;             // someone is committing a group; guarded by group_mu_
 };

@@ -17,7 +17,9 @@
 //
 // A lone writer pays nothing extra (no savepoint when the group has one member). Writers that
 // arrive while a group commits wait for it, then form the next group: the busier the database,
-// the larger the groups.
+// the larger the groups. Each writer waits on its own condition variable, and the leader wakes
+// exactly its group's members and the next leader: with one shared variable, every commit woke
+// every waiting writer (most of them only to sleep again), ~28 futex calls per noop task.
 //
 // If SQLite rolls the whole transaction back by itself (a full disk, an I/O error), every
 // member of the group that had not failed already gets that outcome as an error: nothing of the
@@ -39,7 +41,7 @@ void SqliteDatabase::commit_in_group(GroupWrite& op) {
     group_queue_.push_back(&op);
     while (!op.done) {
         if (group_leader_) {
-            group_cv_.wait(lock);
+            op.wake.wait(lock);
             continue;
         }
         group_leader_ = true;
@@ -64,9 +66,12 @@ void SqliteDatabase::commit_in_group(GroupWrite& op) {
             }
         }
         lock.lock();
-        for (GroupWrite* member : group) member->done = true;
         group_leader_ = false;
-        group_cv_.notify_all();
+        for (GroupWrite* member : group) {
+            member->done = true;
+            if (member != &op) member->wake.notify_one();
+        }
+        if (!group_queue_.empty()) group_queue_.front()->wake.notify_one();  // the next leader
     }
 }
 
