@@ -11,7 +11,6 @@
 #include <system_error>
 
 #include "storage/sqlite/sqlite_error.hpp"
-#include "storage/sqlite/sqlite_vfs.hpp"
 
 namespace facefuse::storage {
 namespace {
@@ -64,61 +63,47 @@ std::uint64_t segment_number(const std::filesystem::path& path) {
     return ec == std::errc() && end == stem.data() + stem.size() ? n : 0;
 }
 
-Error invalid_key(const std::string& key) {
-    return make_error(ErrorCode::kInternal,
-                      "blob store: invalid key \"" + key +
-                          "\"; keys are non-empty strings built with blob_key().");
+}  // namespace
+
+namespace {
+
+enum Statement { kLookup, kUpsert, kDelete, kSegmentUsed, kBegin, kCommit, kRollback };
+
+constexpr std::array<const char*, 7> kSql = {
+    "SELECT segment, offset, length, crc32 FROM blobs WHERE key = ?1",
+    "INSERT INTO blobs(key, segment, offset, length, crc32, content_type) VALUES(?1, ?2, ?3, ?4, "
+    "?5, ?6) "
+    "ON CONFLICT(key) DO UPDATE SET segment = excluded.segment, offset = excluded.offset, "
+    "length = excluded.length, crc32 = excluded.crc32, content_type = excluded.content_type",
+    "DELETE FROM blobs WHERE key = ?1 RETURNING segment, offset, length, crc32",
+    "SELECT 1 FROM blobs WHERE segment = ?1 LIMIT 1",
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+};
+
+// The location in the current row of `stmt` (columns segment, offset, length, crc32).
+SegmentBlobStore::Location location_of(sqlite3_stmt* stmt) {
+    return {static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)),
+            static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 1)),
+            static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 2)),
+            static_cast<std::uint32_t>(sqlite3_column_int64(stmt, 3))};
 }
 
-bool valid_key(const std::string& key) {
-    return !key.empty() && key.find('\0') == std::string::npos;
+// The row of `key`: found, not there (nullopt), or the error.
+Result<std::optional<SegmentBlobStore::Location>> lookup(StatementConn& conn,
+                                                         const std::string& key,
+                                                         const std::filesystem::path& index) {
+    auto borrowed = conn.borrow(kLookup);
+    sqlite3_stmt* s = borrowed.stmt;
+    sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<SegmentBlobStore::Location>();
+    if (rc != SQLITE_ROW) return sqlite_store_error(rc, conn.db(), index, "look up " + key);
+    return std::optional<SegmentBlobStore::Location>(location_of(s));
 }
 
 }  // namespace
-
-struct SegmentBlobStore::Conn {
-    enum Statement { kLookup, kUpsert, kDelete, kSegmentUsed, kBegin, kCommit, kRollback, kCount };
-
-    sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kCount> statements{};
-    std::mutex mu;  // a connection serves one thread at a time
-
-    ~Conn() {
-        for (sqlite3_stmt* s : statements) sqlite3_finalize(s);
-        sqlite3_close_v2(db);
-    }
-
-    // Resets and clears the statement when the caller's scope ends, whatever the path out.
-    struct Borrowed {
-        sqlite3_stmt* stmt;
-        ~Borrowed() {
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-        }
-    };
-    Borrowed borrow(Statement which) { return Borrowed{statements[which]}; }
-
-    int run(Statement which) {
-        auto borrowed = borrow(which);
-        return sqlite3_step(borrowed.stmt);
-    }
-
-    // The row of `key`: found, not there (nullopt), or an SQLite error code.
-    Result<std::optional<Location>> lookup(const std::string& key,
-                                           const std::filesystem::path& index) {
-        auto borrowed = borrow(kLookup);
-        sqlite3_stmt* s = borrowed.stmt;
-        sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-        const int rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE) return std::optional<Location>();
-        if (rc != SQLITE_ROW) return sqlite_store_error(rc, db, index, "look up " + key);
-        return std::optional<Location>(
-            Location{static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)),
-                     static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
-                     static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
-                     static_cast<std::uint32_t>(sqlite3_column_int64(s, 3))});
-    }
-};
 
 Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::filesystem::path& dir,
                                                                  Options options) {
@@ -130,45 +115,13 @@ Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::file
                               ec.message() + ". Check that the data directory is writable.");
     auto store = std::make_shared<SegmentBlobStore>(Token{}, dir, options);
     const std::filesystem::path index = dir / "index.db";
-    auto connect = [&](bool writer) -> Result<std::unique_ptr<Conn>> {
-        auto conn = std::make_unique<Conn>();
-        const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-        if (int rc = sqlite3_open_v2(index.c_str(), &conn->db, flags, kSqliteVfs); rc != SQLITE_OK)
-            return sqlite_store_error(rc, conn->db, index, "open it");
-        sqlite3_extended_result_codes(conn->db, 1);
-        sqlite3_busy_timeout(conn->db, 5000);
+    auto connect = [&](bool writer) {
         // As the task database: WAL, NORMAL, checkpoints by the background thread only.
         const char* setup = writer
                                 ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                                   "PRAGMA journal_size_limit=67108864; PRAGMA wal_autocheckpoint=0;"
                                 : "PRAGMA synchronous=NORMAL;";
-        if (int rc = sqlite3_exec(conn->db, setup, nullptr, nullptr, nullptr); rc != SQLITE_OK)
-            return sqlite_store_error(rc, conn->db, index, "configure it");
-        if (writer) {
-            if (int rc = sqlite3_exec(conn->db, kSchema, nullptr, nullptr, nullptr);
-                rc != SQLITE_OK)
-                return sqlite_store_error(rc, conn->db, index, "create the index table");
-        }
-        static constexpr std::array<const char*, Conn::kCount> kSql = {
-            "SELECT segment, offset, length, crc32 FROM blobs WHERE key = ?1",
-            "INSERT INTO blobs(key, segment, offset, length, crc32, content_type) VALUES(?1, ?2, "
-            "?3, ?4, ?5, ?6) "
-            "ON CONFLICT(key) DO UPDATE SET segment = excluded.segment, offset = excluded.offset, "
-            "length = excluded.length, crc32 = excluded.crc32, content_type = "
-            "excluded.content_type",
-            "DELETE FROM blobs WHERE key = ?1 RETURNING segment, offset, length, crc32",
-            "SELECT 1 FROM blobs WHERE segment = ?1 LIMIT 1",
-            "BEGIN IMMEDIATE",
-            "COMMIT",
-            "ROLLBACK",
-        };
-        for (int i = 0; i < Conn::kCount; ++i) {
-            if (int rc = sqlite3_prepare_v3(conn->db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                            &conn->statements[i], nullptr);
-                rc != SQLITE_OK)
-                return sqlite_store_error(rc, conn->db, index, "prepare its statements");
-        }
-        return conn;
+        return StatementConn::open(index, setup, writer ? kSchema : nullptr, kSql);
     };
     auto writer = connect(true);
     if (!writer) return writer.error();
@@ -206,7 +159,7 @@ Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::file
                                [raw = store.get()] { raw->sync_written_segments(); });
     if (!checkpointer) return checkpointer.error();
     store->checkpointer_ = std::move(checkpointer.value());
-    store->checkpointer_->watch(store->writer_->db, 1000);  // 1,000 x 4 KiB: 4 MiB of log
+    store->checkpointer_->watch(store->writer_->db(), 1000);  // 1,000 x 4 KiB: 4 MiB of log
     for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
         auto reader = connect(false);
         if (!reader) return reader.error();
@@ -223,7 +176,7 @@ SegmentBlobStore::~SegmentBlobStore() {
     checkpointer_.reset();
 }
 
-SegmentBlobStore::Conn& SegmentBlobStore::reader() {
+StatementConn& SegmentBlobStore::reader() {
     return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
 }
 
@@ -255,7 +208,7 @@ Status SegmentBlobStore::start_segment_locked() {
 
 Status SegmentBlobStore::put(const std::string& key, std::span<const std::uint8_t> bytes,
                              std::string_view content_type) {
-    if (!valid_key(key)) return invalid_key(key);
+    if (!valid_blob_key(key)) return invalid_blob_key(key);
     Location where;
     where.length = bytes.size();
     where.crc = crc_of(bytes);
@@ -295,17 +248,17 @@ Status SegmentBlobStore::put(const std::string& key, std::span<const std::uint8_
 Status SegmentBlobStore::index_locked(const std::string& key, const Location& where,
                                       std::string_view content_type) {
     const std::filesystem::path index = dir_ / "index.db";
-    if (int rc = writer_->run(Conn::kBegin); rc != SQLITE_DONE)
-        return sqlite_store_error(rc, writer_->db, index, "store " + key);
+    if (int rc = writer_->run(kBegin); rc != SQLITE_DONE)
+        return sqlite_store_error(rc, writer_->db(), index, "store " + key);
     // On failure the bytes already written stay unreachable until their segment is deleted.
     auto fail = [&](Error error) -> Status {
-        writer_->run(Conn::kRollback);
+        writer_->run(kRollback);
         return error;
     };
-    auto previous = writer_->lookup(key, index);
+    auto previous = lookup(*writer_, key, index);
     if (!previous) return fail(previous.error());
     {
-        auto borrowed = writer_->borrow(Conn::kUpsert);
+        auto borrowed = writer_->borrow(kUpsert);
         sqlite3_stmt* s = borrowed.stmt;
         sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(where.segment));
@@ -315,25 +268,25 @@ Status SegmentBlobStore::index_locked(const std::string& key, const Location& wh
         sqlite3_bind_text(s, 6, content_type.data(), static_cast<int>(content_type.size()),
                           SQLITE_STATIC);
         if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
-            return fail(sqlite_store_error(rc, writer_->db, index, "store " + key));
+            return fail(sqlite_store_error(rc, writer_->db(), index, "store " + key));
     }
-    if (int rc = writer_->run(Conn::kCommit); rc != SQLITE_DONE)
-        return fail(sqlite_store_error(rc, writer_->db, index, "store " + key));
+    if (int rc = writer_->run(kCommit); rc != SQLITE_DONE)
+        return fail(sqlite_store_error(rc, writer_->db(), index, "store " + key));
     if (*previous) release_locked(**previous);
     return Status::Ok();
 }
 
 Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) {
-    if (!valid_key(key)) return invalid_key(key);
+    if (!valid_blob_key(key)) return invalid_blob_key(key);
     const std::filesystem::path index = dir_ / "index.db";
-    Conn& conn = reader();
+    StatementConn& conn = reader();
     std::lock_guard lock(conn.mu);
     // A read that does not match its checksum looks the key up again: a put or remove of the
     // same key may have released that range between our lookup and our read. Only the same row
     // read wrong twice is damage.
     std::optional<Location> previous;
     for (int attempt = 0; attempt < 64; ++attempt) {
-        auto found = conn.lookup(key, index);
+        auto found = lookup(conn, key, index);
         if (!found) return found.error();
         if (!*found)
             return make_error(ErrorCode::kNotFound,
@@ -362,33 +315,30 @@ Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) 
 }
 
 Status SegmentBlobStore::remove(const std::string& key) {
-    if (!valid_key(key)) return invalid_key(key);
+    if (!valid_blob_key(key)) return invalid_blob_key(key);
     const std::filesystem::path index = dir_ / "index.db";
     std::lock_guard lock(writer_->mu);
     std::optional<Location> removed;
     {
-        auto borrowed = writer_->borrow(Conn::kDelete);
+        auto borrowed = writer_->borrow(kDelete);
         sqlite3_stmt* s = borrowed.stmt;
         sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
-            removed = Location{static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)),
-                               static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
-                               static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
-                               static_cast<std::uint32_t>(sqlite3_column_int64(s, 3))};
+            removed = location_of(s);
             rc = sqlite3_step(s);
         }
-        if (rc != SQLITE_DONE) return sqlite_store_error(rc, writer_->db, index, "remove " + key);
+        if (rc != SQLITE_DONE) return sqlite_store_error(rc, writer_->db(), index, "remove " + key);
     }
     if (removed) release_locked(*removed);
     return Status::Ok();
 }
 
 Result<bool> SegmentBlobStore::exists(const std::string& key) {
-    if (!valid_key(key)) return invalid_key(key);
-    Conn& conn = reader();
+    if (!valid_blob_key(key)) return invalid_blob_key(key);
+    StatementConn& conn = reader();
     std::lock_guard lock(conn.mu);
-    auto found = conn.lookup(key, dir_ / "index.db");
+    auto found = lookup(conn, key, dir_ / "index.db");
     if (!found) return found.error();
     return found->has_value();
 }
@@ -408,7 +358,7 @@ void SegmentBlobStore::delete_segment_if_unused_locked(std::uint64_t segment) {
     }
     int used = 0;
     {
-        auto borrowed = writer_->borrow(Conn::kSegmentUsed);
+        auto borrowed = writer_->borrow(kSegmentUsed);
         sqlite3_bind_int64(borrowed.stmt, 1, static_cast<sqlite3_int64>(segment));
         used = sqlite3_step(borrowed.stmt);
     }

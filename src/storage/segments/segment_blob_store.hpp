@@ -39,6 +39,7 @@
 
 #include "storage/blob_store.hpp"
 #include "storage/segments/segment_file.hpp"
+#include "storage/sqlite/sqlite_statements.hpp"
 #include "storage/sqlite/wal_checkpointer.hpp"
 
 namespace facefuse::storage {
@@ -69,8 +70,6 @@ class SegmentBlobStore final : public BlobStore {
     // The segment files now on disk, oldest first (for tests and operators).
     std::vector<std::filesystem::path> segment_paths() const;
 
-    // One index connection and its prepared statements (defined in the .cpp).
-    struct Conn;
     // Where an image's bytes are.
     struct Location {
         std::uint64_t segment = 0;
@@ -86,7 +85,7 @@ class SegmentBlobStore final : public BlobStore {
     SegmentBlobStore(Token, std::filesystem::path dir, Options options);
 
   private:
-    Conn& reader();
+    StatementConn& reader();
     std::shared_ptr<SegmentFile> file(std::uint64_t segment) const;
     // Under append_mu_: seals the active segment and starts the next one.
     Status start_segment_locked();
@@ -114,8 +113,8 @@ class SegmentBlobStore final : public BlobStore {
     std::map<std::uint64_t, int> writing_;  // puts between reserving a range and their commit
     std::vector<std::uint64_t> written_since_sync_;
 
-    std::unique_ptr<Conn> writer_;
-    std::vector<std::unique_ptr<Conn>> readers_;
+    std::unique_ptr<StatementConn> writer_;
+    std::vector<std::unique_ptr<StatementConn>> readers_;
     std::atomic<unsigned> next_reader_{0};
     std::unique_ptr<WalCheckpointer> checkpointer_;  // declared last: stops first
 };

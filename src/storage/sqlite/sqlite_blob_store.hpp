@@ -26,10 +26,8 @@
 #include <vector>
 
 #include "storage/blob_store.hpp"
+#include "storage/sqlite/sqlite_statements.hpp"
 #include "storage/sqlite/wal_checkpointer.hpp"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace facefuse::storage {
 
@@ -47,9 +45,6 @@ class SqliteBlobStore final : public BlobStore {
     Status remove(const std::string& key) override;
     Result<bool> exists(const std::string& key) override;
 
-    // One connection and its prepared statements (defined in the .cpp).
-    struct Conn;
-
   private:
     struct Token {};  // only open() constructs: a store is usable only once opened
 
@@ -57,11 +52,11 @@ class SqliteBlobStore final : public BlobStore {
     explicit SqliteBlobStore(Token);
 
   private:
-    Conn& reader();
+    StatementConn& reader();
 
     std::filesystem::path path_;
-    std::unique_ptr<Conn> writer_;
-    std::vector<std::unique_ptr<Conn>> readers_;
+    std::unique_ptr<StatementConn> writer_;
+    std::vector<std::unique_ptr<StatementConn>> readers_;
     std::unique_ptr<WalCheckpointer> checkpointer_;  // declared last: stops first
     std::atomic<unsigned> next_reader_{0};
 };

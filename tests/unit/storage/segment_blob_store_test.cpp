@@ -1,3 +1,5 @@
+// What only the segment blob store does (space, segments, damage); the promises every store keeps
+// are checked in blob_store_contract_test.cpp.
 #include "storage/segments/segment_blob_store.hpp"
 
 #include <fcntl.h>
@@ -5,24 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/test_support.hpp"
+#include "unit/storage/byte_pattern.hpp"
 
 namespace facefuse::storage {
 namespace {
 
-std::vector<std::uint8_t> pattern(std::size_t size, std::uint8_t seed) {
-    std::vector<std::uint8_t> bytes(size);
-    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(seed + i * 31);
-    return bytes;
-}
+using test_bytes::pattern;
 
 std::shared_ptr<SegmentBlobStore> open_store(const std::filesystem::path& dir,
                                              std::uint64_t segment_bytes = 64ull << 20) {
@@ -58,60 +55,6 @@ bool can_punch_holes(const std::filesystem::path& dir) {
     ::close(fd);
     std::filesystem::remove(probe);
     return ok;
-}
-
-TEST(SegmentBlobStore, RoundTripsBinaryDataOfManySizes) {
-    test::TempDir tmp;
-    auto store = open_store(tmp / "segments");
-    ASSERT_TRUE(store);
-    // Around the 4 KiB alignment, and an image far larger than one.
-    for (std::size_t size : {std::size_t{1}, std::size_t{4095}, std::size_t{4096},
-                             std::size_t{4097}, std::size_t{81046}, std::size_t{3u << 20}}) {
-        const std::string key = blob_key("acme", "t" + std::to_string(size), "target", "png");
-        const auto bytes = pattern(size, static_cast<std::uint8_t>(size));
-        ASSERT_TRUE(store->put(key, bytes, "image/png").ok());
-        auto got = store->get(key);
-        ASSERT_TRUE(got.ok()) << got.error().message;
-        EXPECT_EQ(*got, bytes) << size;
-        EXPECT_TRUE(*store->exists(key));
-    }
-}
-
-TEST(SegmentBlobStore, EmptyBlobIsAnObject) {
-    test::TempDir tmp;
-    auto store = open_store(tmp / "segments");
-    ASSERT_TRUE(store->put("a/empty", {}, "").ok());
-    auto got = store->get("a/empty");
-    ASSERT_TRUE(got.ok()) << got.error().message;
-    EXPECT_TRUE(got->empty());
-    EXPECT_TRUE(*store->exists("a/empty"));
-}
-
-TEST(SegmentBlobStore, MissingKeyIsNotFoundAndRemoveIsIdempotent) {
-    test::TempDir tmp;
-    auto store = open_store(tmp / "segments");
-    auto missing = store->get("no/such/key");
-    ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-    EXPECT_FALSE(*store->exists("no/such/key"));
-    EXPECT_TRUE(store->remove("no/such/key").ok());
-
-    ASSERT_TRUE(store->put("k", pattern(10, 1), "x").ok());
-    EXPECT_TRUE(store->remove("k").ok());
-    EXPECT_FALSE(*store->exists("k"));
-    EXPECT_EQ(store->get("k").error().code, ErrorCode::kNotFound);
-    EXPECT_TRUE(store->remove("k").ok());
-}
-
-TEST(SegmentBlobStore, InvalidKeysAreRefused) {
-    test::TempDir tmp;
-    auto store = open_store(tmp / "segments");
-    const std::string with_nul("a\0b", 3);
-    for (const std::string& key : {std::string(), with_nul}) {
-        EXPECT_EQ(store->put(key, pattern(3, 0), "").error().code, ErrorCode::kInternal);
-        EXPECT_EQ(store->get(key).error().code, ErrorCode::kInternal);
-        EXPECT_EQ(store->remove(key).error().code, ErrorCode::kInternal);
-    }
 }
 
 // The point of the store: removing an image gives its disk space back, without waiting for
@@ -214,73 +157,6 @@ TEST(SegmentBlobStore, DamagedBytesAreReportedNotReturned) {
     ASSERT_FALSE(got.ok());
     EXPECT_EQ(got.error().code, ErrorCode::kInternal);
     EXPECT_NE(got.error().message.find("damaged"), std::string::npos) << got.error().message;
-}
-
-TEST(SegmentBlobStore, ConcurrentPutsGetsAndRemovesAcrossSegments) {
-    test::TempDir tmp;
-    const auto dir = tmp / "segments";
-    auto store = open_store(dir, 256 << 10);  // small segments: many roll-overs and deletions
-    constexpr int kThreads = 8, kPerThread = 60;
-    std::atomic<int> failures{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = 0; i < kPerThread; ++i) {
-                const std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
-                const auto bytes =
-                    pattern(1000 + static_cast<std::size_t>(i) * 997, static_cast<std::uint8_t>(t));
-                if (!store->put(key, bytes, "x").ok()) ++failures;
-                auto got = store->get(key);
-                if (!got.ok() || *got != bytes) ++failures;
-                // Every other image goes again at once: segments empty while others fill.
-                if (i % 2 == 1 && !store->remove(key).ok()) ++failures;
-            }
-        });
-    }
-    for (auto& th : threads) th.join();
-    EXPECT_EQ(failures.load(), 0);
-    for (int t = 0; t < kThreads; ++t) {
-        for (int i = 0; i < kPerThread; ++i) {
-            const std::string key = "t" + std::to_string(t) + "/" + std::to_string(i);
-            auto got = store->get(key);
-            if (i % 2 == 1) {
-                EXPECT_FALSE(got.ok()) << key;
-            } else {
-                ASSERT_TRUE(got.ok()) << key << ": " << got.error().message;
-                EXPECT_EQ(*got, pattern(1000 + static_cast<std::size_t>(i) * 997,
-                                        static_cast<std::uint8_t>(t)));
-            }
-        }
-    }
-    // Removing the rest leaves only the active segment on disk.
-    for (int t = 0; t < kThreads; ++t)
-        for (int i = 0; i < kPerThread; i += 2)
-            ASSERT_TRUE(store->remove("t" + std::to_string(t) + "/" + std::to_string(i)).ok());
-    EXPECT_EQ(segment_files(dir).size(), 1u);
-}
-
-// A reader racing a writer that alternates two contents of one key sees one or the other whole.
-TEST(SegmentBlobStore, ReadersNeverSeeAPartialOverwrite) {
-    test::TempDir tmp;
-    auto store = open_store(tmp / "segments", 1 << 20);
-    const auto a = pattern(300000, 1), b = pattern(120000, 2);
-    ASSERT_TRUE(store->put("k", a, "x").ok());
-    std::atomic<bool> stop{false};
-    std::atomic<int> torn{0}, reads{0};
-    std::thread reader([&] {
-        while (!stop) {
-            auto got = store->get("k");
-            if (!got.ok() || (*got != a && *got != b)) ++torn;
-            ++reads;
-        }
-    });
-    for (int i = 0; i < 60; ++i) ASSERT_TRUE(store->put("k", i % 2 ? a : b, "x").ok());
-    // Let the reader finish at least one read after the last write before stopping it.
-    const int seen = reads.load();
-    while (reads.load() < seen + 2) std::this_thread::yield();
-    stop = true;
-    reader.join();
-    EXPECT_EQ(torn.load(), 0);
 }
 
 TEST(SegmentBlobStore, AnUnusableDirectoryFailsWithAClearMessage) {
