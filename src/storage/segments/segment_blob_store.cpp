@@ -127,17 +127,13 @@ Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::file
     if (!writer) return writer.error();
     store->writer_ = std::move(writer.value());
 
-    // Segments already here: reopen them, start a new active one after the newest, then delete
-    // those the index no longer points into (a crash can leave a segment whose images were never
-    // indexed, or all removed).
+    // Segments already here: start a new active one after the newest, then delete those the
+    // index no longer points into (a crash can leave a segment whose images were never indexed,
+    // or all removed). The others are opened when first read.
     std::vector<std::uint64_t> found;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        const std::uint64_t segment = segment_number(entry.path());
-        if (segment == 0) continue;
-        auto file = SegmentFile::open(entry.path());
-        if (!file) return file.error();
-        store->files_[segment] = std::move(file.value());
-        found.push_back(segment);
+        if (const std::uint64_t segment = segment_number(entry.path()); segment != 0)
+            found.push_back(segment);
     }
     if (ec)
         return make_error(
@@ -180,16 +176,38 @@ StatementConn& SegmentBlobStore::reader() {
     return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
 }
 
-std::shared_ptr<SegmentFile> SegmentBlobStore::file(std::uint64_t segment) const {
+Result<std::shared_ptr<SegmentFile>> SegmentBlobStore::file(std::uint64_t segment) {
     std::lock_guard lock(files_mu_);
-    auto it = files_.find(segment);
-    return it == files_.end() ? nullptr : it->second;
+    if (auto it = files_.find(segment); it != files_.end()) {
+        it->second.last_use = ++use_clock_;
+        return it->second.file;
+    }
+    const std::filesystem::path path = dir_ / segment_name(segment);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return std::shared_ptr<SegmentFile>();
+    auto opened = SegmentFile::open(path);
+    if (!opened) return opened.error();
+    remember_locked(segment, opened.value());
+    return opened.value();
+}
+
+void SegmentBlobStore::remember_locked(std::uint64_t segment, std::shared_ptr<SegmentFile> f) {
+    files_[segment] = OpenSegment{std::move(f), ++use_clock_};
+    if (files_.size() <= options_.open_segments) return;
+    // Closes the least recently used one (its descriptor stays open for whoever still holds
+    // it). The active segment may go too: puts write through their own reference.
+    auto oldest = std::min_element(files_.begin(), files_.end(), [](const auto& a, const auto& b) {
+        return a.second.last_use < b.second.last_use;
+    });
+    files_.erase(oldest);
 }
 
 std::vector<std::filesystem::path> SegmentBlobStore::segment_paths() const {
-    std::lock_guard lock(files_mu_);
     std::vector<std::filesystem::path> paths;
-    for (const auto& [segment, f] : files_) paths.push_back(f->path());
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec))
+        if (segment_number(entry.path()) != 0) paths.push_back(entry.path());
+    std::sort(paths.begin(), paths.end());
     return paths;
 }
 
@@ -198,7 +216,7 @@ Status SegmentBlobStore::start_segment_locked() {
     if (!created) return created.error();
     {
         std::lock_guard lock(files_mu_);
-        files_[active_ + 1] = created.value();
+        remember_locked(active_ + 1, created.value());
     }
     active_file_ = std::move(created.value());
     active_ += 1;
@@ -300,10 +318,11 @@ Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) 
                     "\" is damaged (its checksum does not match); the machine may have stopped "
                     "before it reached the disk. Submit the task again.");
         previous = where;
-        std::shared_ptr<SegmentFile> f = file(where.segment);
-        if (!f) continue;  // its segment was deleted after our lookup: look again
+        auto f = file(where.segment);
+        if (!f) return f.error();
+        if (!*f) continue;  // its segment was deleted after our lookup: look again
         std::vector<std::uint8_t> bytes(where.length);
-        if (Status st = f->read_at(where.offset, bytes); !st) {
+        if (Status st = (*f)->read_at(where.offset, bytes); !st) {
             if (st.error().code != ErrorCode::kInternal) return st.error();
             continue;  // the file ends before the range: look again, as for a checksum
         }
@@ -344,8 +363,8 @@ Result<bool> SegmentBlobStore::exists(const std::string& key) {
 }
 
 void SegmentBlobStore::release_locked(const Location& where) {
-    if (std::shared_ptr<SegmentFile> f = file(where.segment))
-        f->release(where.offset, aligned(where.length));
+    // A segment that cannot be opened keeps the space until it is deleted.
+    if (auto f = file(where.segment); f && *f) (*f)->release(where.offset, aligned(where.length));
     delete_segment_if_unused_locked(where.segment);
 }
 
@@ -363,10 +382,8 @@ void SegmentBlobStore::delete_segment_if_unused_locked(std::uint64_t segment) {
         used = sqlite3_step(borrowed.stmt);
     }
     if (used != SQLITE_DONE) return;  // still used, or we cannot tell: keep it
-    {
-        std::lock_guard lock(files_mu_);
-        files_.erase(segment);  // readers holding it keep the descriptor until they are done
-    }
+    std::lock_guard lock(files_mu_);
+    files_.erase(segment);  // readers holding it keep the descriptor until they are done
     std::error_code ec;
     std::filesystem::remove(dir_ / segment_name(segment), ec);
 }
@@ -379,7 +396,7 @@ void SegmentBlobStore::sync_written_segments() {
     }
     for (std::uint64_t segment : written) {
         // A failed sync is left to the kernel's own writeback; the checksum covers what it loses.
-        if (std::shared_ptr<SegmentFile> f = file(segment)) (void)f->sync();
+        if (auto f = file(segment); f && *f) (void)(*f)->sync();
     }
 }
 

@@ -11,7 +11,7 @@
 // Layout in `dir`: index.db (+ its -wal) and segments named 00000001.seg, 00000002.seg, ...
 // Puts append to the newest ("active") segment, each image starting on a 4 KiB boundary so
 // that removing it can give its blocks back to the file system (a punched hole). A new segment
-// starts when the active one passes 64 MiB, and at every open. A segment no live image points
+// starts when the active one passes 256 MiB, and at every open. A segment no live image points
 // into any more is deleted.
 //
 // Order of a put: the bytes, then the index row in one transaction (replacing any older row of
@@ -47,7 +47,10 @@ namespace facefuse::storage {
 class SegmentBlobStore final : public BlobStore {
   public:
     struct Options {
-        std::uint64_t segment_bytes = 64ull << 20;  // start a new segment past this
+        std::uint64_t segment_bytes = 256ull << 20;  // start a new segment past this
+        // Descriptors kept open, least recently used closed first: a day of images at a
+        // service's rate is thousands of segments, more than a process may hold open.
+        std::size_t open_segments = 64;
         int reader_connections = 4;
     };
 
@@ -86,7 +89,10 @@ class SegmentBlobStore final : public BlobStore {
 
   private:
     StatementConn& reader();
-    std::shared_ptr<SegmentFile> file(std::uint64_t segment) const;
+    // The open segment; nullptr if it does not exist (deleted); an error if it cannot be opened.
+    Result<std::shared_ptr<SegmentFile>> file(std::uint64_t segment);
+    // Under files_mu_: keeps `f` open as `segment`, closing the least recently used past the cap.
+    void remember_locked(std::uint64_t segment, std::shared_ptr<SegmentFile> f);
     // Under append_mu_: seals the active segment and starts the next one.
     Status start_segment_locked();
     // The rest under the writer connection's lock (taken before append_mu_, never after).
@@ -103,8 +109,15 @@ class SegmentBlobStore final : public BlobStore {
     std::filesystem::path dir_;
     Options options_;
 
-    mutable std::mutex files_mu_;  // guards files_ (the map, not the files)
-    std::map<std::uint64_t, std::shared_ptr<SegmentFile>> files_;
+    struct OpenSegment {
+        std::shared_ptr<SegmentFile> file;
+        std::uint64_t last_use = 0;
+    };
+    // Guards files_ and use_clock_, and is held while a segment is opened or deleted, so a
+    // segment is never opened again between being forgotten and being unlinked.
+    std::mutex files_mu_;
+    std::map<std::uint64_t, OpenSegment> files_;  // at most options_.open_segments
+    std::uint64_t use_clock_ = 0;
 
     std::mutex append_mu_;  // guards the five below
     std::uint64_t active_ = 0;

@@ -106,6 +106,37 @@ TEST(SegmentBlobStore, SegmentsRollOverAndEmptyOnesAreDeleted) {
     EXPECT_EQ(*store->get(keys[9]), pattern(40000, 9));
 }
 
+// Segments are opened when read and closed least recently used first: a long-running service
+// has thousands, more than its descriptor limit.
+TEST(SegmentBlobStore, KeepsOnlyAFewSegmentsOpen) {
+    test::TempDir tmp;
+    const auto dir = tmp / "segments";
+    SegmentBlobStore::Options options;
+    options.segment_bytes = 64 << 10;
+    options.open_segments = 2;
+    auto opened = SegmentBlobStore::open(dir, options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    auto store = *opened;
+    for (int i = 0; i < 20; ++i)
+        ASSERT_TRUE(
+            store->put("k" + std::to_string(i), pattern(40000, static_cast<std::uint8_t>(i)), "x")
+                .ok());
+    ASSERT_GE(segment_files(dir).size(), 10u);
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 20; ++i)
+            EXPECT_EQ(*store->get("k" + std::to_string(i)),
+                      pattern(40000, static_cast<std::uint8_t>(i)));
+    int open_segments = 0;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(fd.path(), ec);
+        if (!ec && target.parent_path() == dir && target.extension() == ".seg") ++open_segments;
+    }
+    // The two the store keeps, and the active one that puts write through.
+    EXPECT_LE(open_segments, 3);
+    EXPECT_GE(open_segments, 1);
+}
+
 TEST(SegmentBlobStore, SurvivesReopeningAndDropsSegmentsNothingPointsInto) {
     test::TempDir tmp;
     const auto dir = tmp / "segments";
