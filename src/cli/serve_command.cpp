@@ -1,7 +1,8 @@
 // facefuse serve: the embedded shape. One process: the HTTP API, a worker pool, a durable
-// queue and task table in SQLite (WAL), images in segment files (cli/embedded_blob_store.hpp). Restarting it loses nothing:
-// queued tasks run after restart, and tasks that were running are run again (their leases are
-// released at start-up, since the only process that could hold them is the dead one).
+// queue and task table in SQLite (WAL), images in segment files (cli/embedded_blob_store.hpp).
+// Restarting it loses nothing: queued tasks run after restart, and tasks that were running are
+// run again (their leases are released at start-up, since the only process that could hold
+// them is the dead one).
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -76,8 +77,10 @@ struct ServeCommand {
             std::cerr << "facefuse: metrics on http://" << metrics_endpoint->first << ":" << runtime.metrics_port()
                       << "/metrics\n";
         }
-        obs::log_info("serve_started", {{"listen", listen}, {"port", runtime.port()}, {"data_dir", data_dir},
-                                        {"blob_store", opened_blobs->kind}, {"workers", workers}, {"version", build::kVersion}});
+        obs::log_info("serve_started",
+                      {{"listen", listen}, {"port", runtime.port()}, {"data_dir", data_dir},
+                       {"blob_store", opened_blobs->kind}, {"workers", workers},
+                       {"version", build::kVersion}});
         std::cerr << "facefuse: serving on http://" << endpoint->first << ":" << runtime.port()
                   << " (data in " << data_dir << "; Ctrl-C to stop)\n";
 

@@ -165,7 +165,7 @@ Result<std::shared_ptr<SegmentBlobStore>> SegmentBlobStore::open(const std::file
 }
 
 SegmentBlobStore::SegmentBlobStore(Token, std::filesystem::path dir, Options options)
-    : dir_(std::move(dir)), options_(options) {}
+    : dir_(std::move(dir)), index_path_(dir_ / "index.db"), options_(options) {}
 
 SegmentBlobStore::~SegmentBlobStore() {
     // Stop the checkpointer (its hook uses this object) before the members it touches go.
@@ -265,7 +265,7 @@ Status SegmentBlobStore::put(const std::string& key, std::span<const std::uint8_
 
 Status SegmentBlobStore::index_locked(const std::string& key, const Location& where,
                                       std::string_view content_type) {
-    const std::filesystem::path index = dir_ / "index.db";
+    const std::filesystem::path& index = index_path_;
     if (int rc = writer_->run(kBegin); rc != SQLITE_DONE)
         return sqlite_store_error(rc, writer_->db(), index, "store " + key);
     // On failure the bytes already written stay unreachable until their segment is deleted.
@@ -296,7 +296,7 @@ Status SegmentBlobStore::index_locked(const std::string& key, const Location& wh
 
 Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) {
     if (!valid_blob_key(key)) return invalid_blob_key(key);
-    const std::filesystem::path index = dir_ / "index.db";
+    const std::filesystem::path& index = index_path_;
     StatementConn& conn = reader();
     std::lock_guard lock(conn.mu);
     // A read that does not match its checksum looks the key up again: a put or remove of the
@@ -335,7 +335,7 @@ Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) 
 
 Status SegmentBlobStore::remove(const std::string& key) {
     if (!valid_blob_key(key)) return invalid_blob_key(key);
-    const std::filesystem::path index = dir_ / "index.db";
+    const std::filesystem::path& index = index_path_;
     std::lock_guard lock(writer_->mu);
     std::optional<Location> removed;
     {
@@ -357,7 +357,7 @@ Result<bool> SegmentBlobStore::exists(const std::string& key) {
     if (!valid_blob_key(key)) return invalid_blob_key(key);
     StatementConn& conn = reader();
     std::lock_guard lock(conn.mu);
-    auto found = lookup(conn, key, dir_ / "index.db");
+    auto found = lookup(conn, key, index_path_);
     if (!found) return found.error();
     return found->has_value();
 }

@@ -107,6 +107,7 @@ class SegmentBlobStore final : public BlobStore {
     void sync_written_segments();
 
     std::filesystem::path dir_;
+    std::filesystem::path index_path_;  // dir_/index.db, named in errors
     Options options_;
 
     struct OpenSegment {
