@@ -16,7 +16,7 @@
 #include "face/landmarker.hpp"
 #include "models/model_spec.hpp"
 #include "obs/metrics.hpp"
-#include "storage/sqlite/sqlite_blob_store.hpp"
+#include "storage/segments/segment_blob_store.hpp"
 #include "support/test_support.hpp"
 #include "tasks/service.hpp"
 #include "tasks/sqlite/sqlite_backend.hpp"
@@ -95,7 +95,8 @@ class WorkerPoolTest : public ::testing::Test {
         ASSERT_TRUE(db) << db.error().message;
         store_ = std::make_shared<tasks::SqliteTaskStore>(*db);
         queue_ = std::make_shared<tasks::SqliteTaskQueue>(*db);
-        auto blobs = storage::SqliteBlobStore::open(dir_ / "blobs.db");
+        // The store serve uses by default.
+        auto blobs = storage::SegmentBlobStore::open(dir_ / "segments");
         ASSERT_TRUE(blobs) << blobs.error().message;
         blobs_ = *blobs;
         service_ =
