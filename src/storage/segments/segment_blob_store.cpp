@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -310,8 +311,7 @@ Result<std::vector<std::uint8_t>> SegmentBlobStore::get(const std::string& key) 
             return make_error(ErrorCode::kNotFound,
                               "blob store: no object at key \"" + key + "\".");
         const Location where = **found;
-        if (previous && previous->segment == where.segment && previous->offset == where.offset &&
-            previous->length == where.length && previous->crc == where.crc)
+        if (previous == where)
             return make_error(
                 ErrorCode::kInternal,
                 "blob store " + dir_.string() + ": the image at key \"" + key +

@@ -34,7 +34,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 #include "storage/blob_store.hpp"
@@ -79,6 +78,7 @@ class SegmentBlobStore final : public BlobStore {
         std::uint64_t offset = 0;
         std::uint64_t length = 0;
         std::uint32_t crc = 0;
+        bool operator==(const Location&) const = default;
     };
 
   private:
