@@ -6,7 +6,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
+
+#include "support/background_process.hpp"
 
 namespace facefuse::test {
 namespace {
@@ -79,6 +83,48 @@ TEST(TempDir, IsCreatedAndRemovedWithItsContents) {
     std::ofstream(dir / "a" / "b" / "f.txt") << "x";
   }
   EXPECT_FALSE(std::filesystem::exists(kept));
+}
+
+// The descriptors a child process has open, as it lists them itself.
+std::set<std::string> fds_listed(const std::string& listing) {
+  std::set<std::string> fds;
+  std::istringstream in(listing);
+  for (std::string fd; in >> fd;) fds.insert(fd);
+  return fds;
+}
+
+// A socket that some thread of the test holds while another starts a server must not live on in
+// that server. One CI run failed so: a serve kept, from its fork, the port free_port() had just
+// probed for another serve, which then could not listen on it.
+TEST(BackgroundProcess, TheChildGetsOnlyStdio) {
+  const TempDir dir = temp_dir();
+  // No SOCK_CLOEXEC, as libcurl and most libraries make their sockets.
+  const int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  BackgroundProcess child({"/bin/sh", "-c", "ls /proc/$$/fd"}, dir / "fds.log");
+  const int status = child.wait_exit(std::chrono::seconds(30));
+  ::close(held);
+  ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << child.log();
+  EXPECT_EQ(fds_listed(child.log()), (std::set<std::string>{"0", "1", "2"})) << child.log();
+}
+
+TEST(BackgroundProcess, ExtraEnvironmentReplacesTheInheritedValue) {
+  const TempDir dir = temp_dir();
+  ::setenv("FACEFUSE_SUPPORT_TEST", "inherited", 1);
+  BackgroundProcess child({"/bin/sh", "-c", "echo \"$FACEFUSE_SUPPORT_TEST\""}, dir / "env.log",
+                          {"FACEFUSE_SUPPORT_TEST=given"});
+  ::unsetenv("FACEFUSE_SUPPORT_TEST");
+  ASSERT_GE(child.wait_exit(std::chrono::seconds(30)), 0);
+  EXPECT_EQ(child.log(), "given\n");
+}
+
+TEST(RunCommand, TheChildGetsOnlyStdio) {
+  const int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  const CommandResult r = run_command({"/bin/sh", "-c", "ls /proc/$$/fd"});
+  ::close(held);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(fds_listed(r.out), (std::set<std::string>{"0", "1", "2"})) << r.out;
 }
 
 TEST(SharedData, FacePhotosArePresent) {

@@ -5,6 +5,7 @@
 // leaves a server behind. Readiness is awaited by polling the port with a deadline, never by
 // sleeping a fixed time.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,10 +19,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
-
-#include <fcntl.h>
 
 namespace facefuse::test {
 
@@ -47,7 +47,8 @@ inline int free_port() {
     std::uniform_int_distribution<int> port_in(lowest, highest);
     for (int attempt = 0; attempt < 200; ++attempt) {
         const int port = port_in(pick);
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        // SOCK_CLOEXEC: a process another thread forks meanwhile must not keep the port bound.
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const sockaddr_in addr = loopback(port);
         const bool free = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
         ::close(fd);
@@ -57,7 +58,7 @@ inline int free_port() {
 }
 
 inline bool port_accepts(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const sockaddr_in addr = loopback(port);
     const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
@@ -65,30 +66,55 @@ inline bool port_accepts(int port) {
 }
 
 class BackgroundProcess {
-public:
+  public:
     BackgroundProcess() = default;
     // Starts argv[0] (searched in PATH) with `extra_env` ("NAME=value") added; stdout and stderr
     // go to log_path.
     BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& log_path,
                       const std::vector<std::string>& extra_env = {})
         : log_path_(log_path) {
+        // Everything the child needs is made before fork(): tests fork from several threads,
+        // and after fork() only async-signal-safe calls are sure to work.
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        // extra_env replaces what this process has under the same name: getenv() takes the
+        // first of two.
+        auto overridden = [&](std::string_view entry) {
+            for (const auto& e : extra_env) {
+                const auto eq = e.find('=');
+                if (eq == std::string::npos) continue;
+                const auto name_end = eq + 1;
+                if (entry.substr(0, name_end) == std::string_view(e).substr(0, name_end))
+                    return true;
+            }
+            return false;
+        };
+        std::vector<char*> env;
+        for (char** e = environ; *e != nullptr; ++e)
+            if (!overridden(*e)) env.push_back(*e);
+        for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+        env.push_back(nullptr);
+        const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         pid_ = ::fork();
         if (pid_ == 0) {
             ::setpgid(0, 0);  // own group: kill() takes its children too (npx -> node)
-            const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (log >= 0) {
                 ::dup2(log, 1);
                 ::dup2(log, 2);
             }
-            const int null = ::open("/dev/null", O_RDONLY);
             if (null >= 0) ::dup2(null, 0);
-            for (const auto& e : extra_env) ::putenv(const_cast<char*>(e.c_str()));
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execvp(args[0], args.data());
+            // Only stdio goes with it. Any other descriptor of this process -- a socket another
+            // thread's free_port() has bound, a client connection libcurl opened without
+            // CLOEXEC -- would otherwise live on in the server: one serve once held the port the
+            // next was about to listen on, and failed it with "Address already in use".
+            ::close_range(3, ~0U, 0);
+            ::execvpe(args[0], args.data(), env.data());
             ::_exit(127);
         }
+        for (const int fd : {log, null})
+            if (fd >= 0) ::close(fd);
         if (pid_ > 0) ::setpgid(pid_, pid_);
     }
     BackgroundProcess(const BackgroundProcess&) = delete;
@@ -160,7 +186,7 @@ public:
         return s.str();
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     int exit_status_ = 0;
     std::filesystem::path log_path_;

@@ -210,6 +210,7 @@ inline CommandResult run_command(const std::vector<std::string>& argv, const std
     ::dup2(in_pipe[0], STDIN_FILENO);
     ::dup2(out_pipe[1], STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
+    ::close_range(3, ~0U, 0);  // only stdio goes with it (see BackgroundProcess)
     ::execvp(cargv[0], cargv.data());
     const char* msg = "run_command: exec failed: ";
     const char* why = std::strerror(errno);
