@@ -14,8 +14,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "tasks/sqlite/sqlite_backend.hpp"
 #include "tasks/page_cursor.hpp"
+#include "tasks/sqlite/sqlite_backend.hpp"
 #include "tasks/sqlite/sqlite_db.hpp"
 
 namespace facefuse::tasks {
@@ -41,14 +41,23 @@ const std::string& insert_sql() {
     return sql;
 }
 
-constexpr const char* kUpdateSql =
-    "UPDATE tasks SET tenant = ?2, kind = ?3, priority = ?4, state = ?5, attempts = ?6, "
+// An update sets only the columns a change may alter. tenant and created_at_ms never change
+// (transition() restores them), and expires_at_ms is set only when it did change: SQLite
+// rewrites the entries of every index whose columns appear in SET, even with equal values, and
+// those two indexes were two of the three pages (and WAL frames) a worker's state change wrote.
+// bind_task() binds ?2 and ?19 as well; a statement that does not use them ignores them.
+constexpr const char* kUpdateColumnsSql =
+    "UPDATE tasks SET kind = ?3, priority = ?4, state = ?5, attempts = ?6, "
     "max_attempts = ?7, options_json = ?8, source_key = ?9, target_key = ?10, result_key = ?11, "
     "result_content_type = ?12, idempotency_key = ?13, request_hash = ?14, progress = ?15, "
-    "cancel_requested = ?16, error_code = ?17, error_message = ?18, created_at_ms = ?19, "
-    "updated_at_ms = ?20, started_at_ms = ?21, finished_at_ms = ?22, expires_at_ms = ?23, "
-    "moderation = ?24 "
-    "WHERE id = ?1";
+    "cancel_requested = ?16, error_code = ?17, error_message = ?18, "
+    "updated_at_ms = ?20, started_at_ms = ?21, finished_at_ms = ?22, moderation = ?24 ";
+const std::string& update_sql(bool expiry_changed) {
+    static const std::string keeping_expiry = std::string(kUpdateColumnsSql) + "WHERE id = ?1";
+    static const std::string with_expiry =
+        std::string(kUpdateColumnsSql) + ", expires_at_ms = ?23 WHERE id = ?1";
+    return expiry_changed ? with_expiry : keeping_expiry;
+}
 
 void bind_task(Stmt& stmt, const Task& task) {
     stmt.bind(1, task.id)
@@ -141,8 +150,10 @@ Error not_found(const std::string& id) {
     return make_error(ErrorCode::kNotFound, "there is no task " + id);
 }
 
-Status update(SqliteConn& conn, const Task& task) {
-    auto stmt = conn.prepare(kUpdateSql, "store a task");
+// Stores `task` over `before`, the row as read in the same transaction.
+Status update(SqliteConn& conn, const Task& before, const Task& task) {
+    auto stmt =
+        conn.prepare(update_sql(task.expires_at_ms != before.expires_at_ms), "store a task");
     if (!stmt) return stmt.error();
     bind_task(*stmt, task);
     return stmt->run();
@@ -245,7 +256,7 @@ Result<Task> SqliteTaskStore::transition(const std::string& id, std::vector<Task
         if (next.state == TaskState::kRunning && next.started_at_ms == current->started_at_ms)
             next.started_at_ms = now;
         if (is_terminal(next.state) && next.finished_at_ms == 0) next.finished_at_ms = now;
-        if (Status stored = update(conn, next); !stored.ok()) return stored.error();
+        if (Status stored = update(conn, *current, next); !stored.ok()) return stored.error();
         return next;
     });
 }
@@ -270,7 +281,13 @@ Result<Task> SqliteTaskStore::request_cancel(const std::string& tenant, const st
         if (is_terminal(task->state) || task->cancel_requested) return task;
         task->cancel_requested = true;
         task->updated_at_ms = db_->now_ms();
-        if (Status stored = update(conn, *task); !stored.ok()) return stored.error();
+        auto stmt =
+            conn.prepare("UPDATE tasks SET cancel_requested = 1, updated_at_ms = ?2 WHERE id = ?1",
+                         "cancel a task");
+        if (!stmt) return stmt.error();
+        if (Status stored = stmt->bind(1, task->id).bind(2, task->updated_at_ms).run();
+            !stored.ok())
+            return stored.error();
         return task;
     });
 }
@@ -303,7 +320,8 @@ Result<Page> SqliteTaskStore::list(const std::string& tenant, int limit,
         page.tasks = std::move(rows.value());
         if (page.tasks.size() > static_cast<size_t>(limit)) {
             page.tasks.resize(static_cast<size_t>(limit));
-            page.next_cursor = encode_page_cursor(page.tasks.back().created_at_ms, page.tasks.back().id);
+            page.next_cursor =
+                encode_page_cursor(page.tasks.back().created_at_ms, page.tasks.back().id);
         }
         return page;
     });
@@ -342,14 +360,16 @@ Result<std::vector<Task>> SqliteTaskStore::expire(std::int64_t now_ms, int max) 
 }
 
 Result<std::int64_t> SqliteTaskStore::count_queued(const std::string& tenant) {
-    return db_->read("count a tenant's queued tasks", [&](SqliteConn& conn) -> Result<std::int64_t> {
-        // Kept by triggers (schema v2, sqlite_schema.cpp).
-        auto stmt = conn.prepare("SELECT queued FROM tenant_queued WHERE tenant = ?1", "count a tenant's queued tasks");
-        if (!stmt) return stmt.error();
-        auto row = stmt->bind(1, tenant).step();
-        if (!row) return row.error();
-        return *row ? stmt->int_at(0) : std::int64_t{0};
-    });
+    return db_->read(
+        "count a tenant's queued tasks", [&](SqliteConn& conn) -> Result<std::int64_t> {
+            // Kept by triggers (schema v2, sqlite_schema.cpp).
+            auto stmt = conn.prepare("SELECT queued FROM tenant_queued WHERE tenant = ?1",
+                                     "count a tenant's queued tasks");
+            if (!stmt) return stmt.error();
+            auto row = stmt->bind(1, tenant).step();
+            if (!row) return row.error();
+            return *row ? stmt->int_at(0) : std::int64_t{0};
+        });
 }
 
 }  // namespace facefuse::tasks

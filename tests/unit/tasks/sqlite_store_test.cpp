@@ -329,6 +329,38 @@ TEST_F(StoreTest, ExpireDeletesAndReturnsExpiredTasksOldestFirst) {
     EXPECT_TRUE(store.get("acme", forever.id).ok());
 }
 
+// A state change leaves the expiry index alone unless the expiry itself changed (the update then
+// names that column); expire() finds the task by its expiry either way.
+TEST_F(StoreTest, ExpiryFollowsTransitionsThatKeepOrMoveIt) {
+    SqliteTaskStore store(open());
+    Task kept = make_task("acme");
+    kept.expires_at_ms = kStartMs + 1000;
+    Task moved = make_task("acme");
+    moved.expires_at_ms = kStartMs + 1000;
+    for (const Task* task : {&kept, &moved}) ASSERT_TRUE(store.create(*task, 0).ok());
+
+    auto running = store.transition(kept.id, {TaskState::kQueued},
+                                    [](Task& t) { t.state = TaskState::kRunning; });
+    ASSERT_TRUE(running.ok()) << running.error().message;
+    EXPECT_EQ(running->expires_at_ms, kStartMs + 1000);
+    auto later = store.transition(moved.id, {TaskState::kQueued}, [](Task& t) {
+        t.state = TaskState::kRunning;
+        t.expires_at_ms = kStartMs + 50'000;
+    });
+    ASSERT_TRUE(later.ok()) << later.error().message;
+    EXPECT_EQ(store.get("acme", moved.id)->expires_at_ms, kStartMs + 50'000);
+
+    auto gone = store.expire(kStartMs + 2000, 10);
+    ASSERT_TRUE(gone.ok()) << gone.error().message;
+    ASSERT_EQ(gone->size(), 1u);
+    EXPECT_EQ((*gone)[0].id, kept.id);
+    EXPECT_EQ((*gone)[0].state, TaskState::kRunning);
+    gone = store.expire(kStartMs + 60'000, 10);
+    ASSERT_TRUE(gone.ok());
+    ASSERT_EQ(gone->size(), 1u);
+    EXPECT_EQ((*gone)[0].id, moved.id);
+}
+
 // The per-tenant quota counts a tenant's queued tasks only, following every transition.
 TEST_F(StoreTest, CountQueuedFollowsTheStateOfTheTenantsTasks) {
     SqliteTaskStore store(open());
