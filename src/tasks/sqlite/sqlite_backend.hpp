@@ -130,6 +130,10 @@ class SqliteTaskQueue final : public TaskQueue {
     std::shared_ptr<SqliteDatabase> db_;
     SqliteQueueOptions options_;
     std::atomic<std::uint64_t> slot_{0};  // position in the weighted-share schedule
+    // Whether the last lease found work. While it does, lease() skips its read-only look: that
+    // look only spares an idle queue the write lock, and under load it was one more transaction
+    // a task.
+    std::atomic<bool> found_work_{false};
 };
 
 class SqliteTaskStore final : public TaskStore {

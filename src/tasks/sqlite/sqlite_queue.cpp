@@ -15,7 +15,8 @@
 // counter advances only when a task is leased, so the 8:3:1 share is a share of leases made.
 //
 // Waiting: lease() first looks with a plain read (no write lock, so idle workers polling an
-// empty queue do not contend with writers), and when nothing is runnable waits on the
+// empty queue do not contend with writers; skipped while the last lease found work, when the
+// look would only cost one more transaction), and when nothing is runnable waits on the
 // database's condition variable, which every enqueue and retry through the same SqliteDatabase
 // signals, for at most poll_interval: the interval is how soon work from other processes, or a
 // delayed task coming due, is noticed. It never spins.
@@ -177,15 +178,17 @@ Result<std::vector<Lease>> SqliteTaskQueue::lease(const std::string& worker_id, 
 
 Result<std::vector<Lease>> SqliteTaskQueue::try_lease(const std::string& worker_id, int max,
                                                       std::chrono::milliseconds lease_for) {
-    auto any = db_->read("look for runnable tasks", [&](SqliteConn& conn) -> Result<bool> {
-        auto stmt = conn.prepare(kAnyRunnable, "look for runnable tasks");
-        if (!stmt) return stmt.error();
-        return stmt->bind(1, db_->now_ms()).step();
-    });
-    if (!any) return any.error();
-    if (!*any) return std::vector<Lease>{};
+    if (!found_work_.load(std::memory_order_relaxed)) {
+        auto any = db_->read("look for runnable tasks", [&](SqliteConn& conn) -> Result<bool> {
+            auto stmt = conn.prepare(kAnyRunnable, "look for runnable tasks");
+            if (!stmt) return stmt.error();
+            return stmt->bind(1, db_->now_ms()).step();
+        });
+        if (!any) return any.error();
+        if (!*any) return std::vector<Lease>{};
+    }
 
-    return db_->write("lease tasks", [&](SqliteConn& conn) -> Result<std::vector<Lease>> {
+    auto leased = db_->write("lease tasks", [&](SqliteConn& conn) -> Result<std::vector<Lease>> {
         const std::int64_t now = db_->now_ms();
         std::vector<Lease> leases;
         while (static_cast<int>(leases.size()) < max) {
@@ -215,6 +218,8 @@ Result<std::vector<Lease>> SqliteTaskQueue::try_lease(const std::string& worker_
         }
         return leases;
     });
+    if (leased) found_work_.store(!leased->empty(), std::memory_order_relaxed);
+    return leased;
 }
 
 Status SqliteTaskQueue::heartbeat(Lease& lease, std::chrono::milliseconds lease_for) {

@@ -245,6 +245,29 @@ TEST_F(QueueTest, WaitingLeaseWakesOnEnqueue) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
+// While leases find work they skip the read-only look; the first one to find the queue empty
+// must still wait, and wake for the next task.
+TEST_F(QueueTest, ALeaseAfterTheQueueDrainsWaitsAndWakesOnEnqueue) {
+    auto db = open();
+    SqliteTaskQueue consumer(db);
+    SqliteTaskQueue producer(db);
+    ASSERT_TRUE(producer.enqueue("first", Priority::kNormal, 0).ok());
+    EXPECT_EQ(lease_one(consumer).task_id, "first");
+    auto drained = consumer.lease("w", 1, 30s, 0ms);
+    ASSERT_TRUE(drained.ok()) << drained.error().message;
+    EXPECT_TRUE(drained->empty());
+
+    ASSERT_TRUE(producer.enqueue("second", Priority::kNormal, 0).ok());
+    EXPECT_EQ(lease_one(consumer).task_id, "second");
+    Result<std::vector<Lease>> got = std::vector<Lease>{};
+    std::thread waiter([&] { got = consumer.lease("w", 1, 30s, 20s); });
+    ASSERT_TRUE(producer.enqueue("third", Priority::kNormal, 0).ok());
+    waiter.join();
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ(got->front().task_id, "third");
+}
+
 TEST_F(QueueTest, WaitingLeaseSeesOtherConnectionsAndTimesOut) {
     SqliteQueueOptions options;
     options.poll_interval = 5ms;
