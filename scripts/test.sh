@@ -5,7 +5,7 @@
 #   scripts/test.sh --quick    deps and release tests only (local iteration)
 #
 # Environment:
-#   FUZZ_SECONDS   seconds each fuzz target runs (default 60)
+#   FUZZ_SECONDS   seconds each fuzz target runs (default 45)
 #   TEST_JOBS      parallel ctest jobs (default 2)
 #
 # Ends with one line "N passed, M failed" (ctest tests of every phase plus one per fuzz target;
@@ -24,7 +24,7 @@ for arg in "$@"; do
   esac
 done
 
-FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-45}"
 TEST_JOBS="${TEST_JOBS:-2}"
 
 passed=0
