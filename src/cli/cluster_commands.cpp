@@ -56,9 +56,11 @@ struct ClusterFlags {
         // record longer than that, or the blob keys of a record it dropped would be lost.
         tasks::redis::RedisStoreOptions store_options;
         store_options.ttl_grace = 2 * *parse_duration(service.task_ttl) + std::chrono::hours(1);
-        return Backends{std::make_shared<tasks::redis::RedisTaskStore>(*client, store_options),
-                        std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options),
-                        std::shared_ptr<storage::BlobStore>(std::move(blobs.value())), *client};
+        auto queue = std::make_shared<tasks::redis::RedisTaskQueue>(*client, queue_options);
+        // Built with its queue, the store's create() enqueues in the same script.
+        return Backends{
+            std::make_shared<tasks::redis::RedisTaskStore>(*client, store_options, queue), queue,
+            std::shared_ptr<storage::BlobStore>(std::move(blobs.value())), *client};
     }
 };
 

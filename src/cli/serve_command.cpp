@@ -56,7 +56,7 @@ struct ServeCommand {
         tasks::SqliteQueueOptions queue_options;
         queue_options.max_depth.fill(service.queue_max);
         auto queue = std::make_shared<tasks::SqliteTaskQueue>(*db, queue_options);
-        auto store = std::make_shared<tasks::SqliteTaskStore>(*db);
+        auto store = std::make_shared<tasks::SqliteTaskStore>(*db, queue);  // create() enqueues
         auto released = queue->release_all_leases();
         if (!released) return report(released.error());
         if (*released > 0) obs::log_info("tasks_recovered", {{"count", *released}});

@@ -110,6 +110,7 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
         if (!task.source_key.empty()) (void)blobs_->remove(task.source_key);
         return created;
     }
+    if (created->enqueued) return created;
     if (Status st = queue_->enqueue(task.id, task.priority, 0); !st) {
         // Not queued: the record must not linger as "queued" forever.
         (void)store_->transition(task.id, {TaskState::kQueued}, [&](Task& t) {

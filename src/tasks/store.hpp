@@ -22,6 +22,7 @@ namespace facefuse::tasks {
 struct Created {
     Task task;
     bool replayed = false;  // an earlier request with the same idempotency key made it
+    bool enqueued = false;  // create() also queued it (a store built with its queue)
 };
 
 struct Page {
@@ -37,6 +38,11 @@ public:
     // and not expired, returns that task with replayed = true when its request_hash matches,
     // kIdempotencyConflict when it does not. Atomic: of many concurrent creates with one key,
     // exactly one creates. Keys live until `key_expires_at_ms`.
+    //
+    // A store built with its backend's queue also enqueues a new queued task in the same
+    // atomic step (Created::enqueued): either both happen or neither, so a crash cannot leave a
+    // record that no worker will run, and a full lane gives kQueueFull with nothing stored (a
+    // retry with the same key then creates the task). Otherwise the caller enqueues it.
     virtual Result<Created> create(const Task& task, std::int64_t key_expires_at_ms) = 0;
 
     // The task, if it belongs to `tenant` (empty tenant: any, for workers and admins).

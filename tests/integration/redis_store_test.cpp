@@ -19,6 +19,11 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// A count, or -1 for an error (which the EXPECT then reports as a wrong count).
+std::int64_t count_of(const Result<std::int64_t>& counted) {
+    return counted.ok() ? *counted : -1;
+}
+
 class RedisStoreTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -415,6 +420,50 @@ TEST_F(RedisStoreTest, CountQueuedFollowsTheStateOfTheTenantsTasks) {
     stale.expires_at_ms = unix_now_ms() - 1;  // already past its expiry
     create(stale);
     EXPECT_EQ(*store_->count_queued("initech"), 0);
+}
+
+// Built with its queue, create() enqueues in the same script: a full lane leaves no record and
+// no key, so a retry with the same key after the 429 creates the task once there is room.
+TEST_F(RedisStoreTest, CreateWithItsQueueEnqueuesOrLeavesNothingWhenTheLaneIsFull) {
+    RedisQueueOptions bounded;
+    bounded.max_depth = 1;
+    auto queue = std::make_shared<RedisTaskQueue>(client_, bounded);
+    RedisTaskStore store(client_, {}, queue);
+
+    const Task first = sample();
+    auto created = store.create(first, unix_now_ms() + 60'000);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    EXPECT_TRUE(created->enqueued);
+    ASSERT_EQ(count_of(queue->depth(Priority::kVip)), 1);
+
+    Task refused = sample();
+    refused.idempotency_key = "order-9";
+    auto full = store.create(refused, unix_now_ms() + 60'000);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code, ErrorCode::kQueueFull);
+    EXPECT_EQ(store.get("acme", refused.id).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(count_of(store.count_queued("acme")), 1);
+
+    auto leased = queue->lease("w", 1, 30s, 0ms);
+    ASSERT_TRUE(leased.ok()) << leased.error().message;
+    ASSERT_EQ(leased->size(), 1u);
+    EXPECT_EQ(leased->front().task_id, first.id);
+    Task again = sample();
+    again.idempotency_key = "order-9";
+    auto retried = store.create(again, unix_now_ms() + 60'000);
+    ASSERT_TRUE(retried.ok()) << retried.error().message;
+    EXPECT_FALSE(retried->replayed);
+    EXPECT_TRUE(retried->enqueued);
+    auto next = queue->lease("w", 1, 30s, 0ms);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    ASSERT_EQ(next->size(), 1u);
+    EXPECT_EQ(next->front().task_id, again.id);
+
+    // The store alone (the fixture's) leaves enqueueing to its caller.
+    auto plain = store_->create(sample(), unix_now_ms() + 60'000);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->enqueued);
+    EXPECT_EQ(count_of(queue->depth(Priority::kVip)), 0);
 }
 
 }  // namespace

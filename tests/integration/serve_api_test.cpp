@@ -270,6 +270,34 @@ TEST_F(ServeApiTest, FullQueueAnswers429WithRetryAfter) {
     EXPECT_EQ(http_post_form(serve.url("/v1/swaps?priority=vip"), noop_form()).status, 202);
 }
 
+// A client that retries a 429 with its Idempotency-Key, as it should, gets its task once there
+// is room. (Refused tasks used to be stored as failed with queue_full under that key, and every
+// retry for a day replayed that failure.)
+TEST_F(ServeApiTest, ARetryOfA429WithTheSameIdempotencyKeyCreatesTheTask) {
+    ServeProcess serve(dir / "data", {"--workers", "0", "--queue-max", "1"});
+    const HttpResponse first = http_post_form(serve.url("/v1/swaps"), noop_form());
+    ASSERT_EQ(first.status, 202) << first.body;
+    const HttpResponse full =
+        http_post_form(serve.url("/v1/swaps"), noop_form(), {"Idempotency-Key: k-1"});
+    ASSERT_EQ(full.status, 429) << full.body;
+    // Nothing of the refused request was kept.
+    EXPECT_EQ(json_of(http_get(serve.url("/v1/tasks")))["tasks"].size(), 1u);
+
+    // Room again: the first task is cancelled while queued, which takes it off the queue.
+    ASSERT_EQ(http_delete(serve.url("/v1/tasks/" + std::string(json_of(first)["id"]))).status, 200);
+    const HttpResponse retried =
+        http_post_form(serve.url("/v1/swaps"), noop_form(), {"Idempotency-Key: k-1"});
+    ASSERT_EQ(retried.status, 202) << retried.body;
+    EXPECT_TRUE(retried.header("idempotency-replayed").empty()) << "a new task, not a replay";
+    EXPECT_EQ(json_of(retried)["status"], "queued");
+    // And from now on the key replays that task.
+    const HttpResponse replay =
+        http_post_form(serve.url("/v1/swaps"), noop_form(), {"Idempotency-Key: k-1"});
+    ASSERT_EQ(replay.status, 202) << replay.body;
+    EXPECT_EQ(replay.header("idempotency-replayed"), "true");
+    EXPECT_EQ(json_of(replay)["id"], json_of(retried)["id"]);
+}
+
 TEST_F(ServeApiTest, ListsTheCallersTasksNewestFirstInPages) {
     ServeProcess serve(dir / "data", {"--workers", "0"});
     std::vector<std::string> ids;

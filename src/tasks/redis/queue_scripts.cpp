@@ -45,6 +45,12 @@ local function place(stream, delayed, index, task, lane, not_before, now)
     redis.call('HSET', index, task, lane .. ' ' .. id)
   end
 end
+
+-- A lane's waiting tasks: stream length minus leased entries, plus delayed ones.
+local function waiting(stream, delayed)
+  return redis.call('XLEN', stream) - redis.call('XPENDING', stream, GROUP)[1]
+    + redis.call('ZCARD', delayed)
+end
 )lua";
 
 LuaScript make(const char* body) {
@@ -52,6 +58,10 @@ LuaScript make(const char* body) {
 }
 
 }  // namespace
+
+const char* prelude() {
+    return kPrelude;
+}
 
 // KEYS: stream, delayed, index. ARGV: task, lane, not_before_ms, now_ms, max_depth.
 // Returns 1 (queued, or already there) or 0 (the lane is full). The bound counts waiting tasks
@@ -61,9 +71,7 @@ const LuaScript& enqueue() {
     static const LuaScript script = make(R"lua(
 ensure_group(KEYS[1])
 if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return 1 end
-local waiting = redis.call('XLEN', KEYS[1]) - redis.call('XPENDING', KEYS[1], GROUP)[1]
-  + redis.call('ZCARD', KEYS[2])
-if waiting >= tonumber(ARGV[5]) then return 0 end
+if waiting(KEYS[1], KEYS[2]) >= tonumber(ARGV[5]) then return 0 end
 place(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1
 )lua");

@@ -6,6 +6,10 @@
 
 namespace facefuse::tasks::redis::queue_scripts {
 
+// The Lua functions the scripts share (ensure_group, place, waiting...), for the store's
+// create-and-enqueue script.
+const char* prelude();
+
 const LuaScript& enqueue();
 const LuaScript& lease();
 const LuaScript& heartbeat();

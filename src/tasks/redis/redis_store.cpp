@@ -66,8 +66,9 @@ std::string states_text(const std::vector<TaskState>& states) {
 
 }  // namespace
 
-RedisTaskStore::RedisTaskStore(std::shared_ptr<RedisClient> client, RedisStoreOptions options)
-    : client_(std::move(client)), options_(std::move(options)) {}
+RedisTaskStore::RedisTaskStore(std::shared_ptr<RedisClient> client, RedisStoreOptions options,
+                               std::shared_ptr<RedisTaskQueue> queue)
+    : client_(std::move(client)), options_(std::move(options)), queue_(std::move(queue)) {}
 
 std::string RedisTaskStore::task_key(const std::string& id) const {
     return options_.key_prefix + ":task:" + id;
@@ -115,17 +116,31 @@ Result<Created> RedisTaskStore::create(const Task& input, std::int64_t key_expir
                                   std::to_string(task.created_at_ms),
                                   options_.key_prefix + ":task:",
                                   expiry_member(task)};
+    std::vector<std::string> keys{task_key(task.id), tenant_key(task.tenant), expiry_key(),
+                                  idempotency_key(task.tenant, task.idempotency_key),
+                                  queued_key(task.tenant)};
+    const int lane = static_cast<int>(task.priority);
+    const bool enqueue = queue_ && task.state == TaskState::kQueued;
+    if (enqueue) {
+        if (lane < 0 || lane >= kPriorityCount)
+            return make_error(ErrorCode::kUsage,
+                              "priority " + std::to_string(lane) + " is not vip, normal or batch");
+        keys.insert(keys.end(),
+                    {queue_->stream_key(lane), queue_->delayed_key(lane), queue_->index_key()});
+        args.push_back(std::string(priority_name(task.priority)));
+        args.push_back(std::to_string(queue_->options_.max_depth));
+    } else {
+        args.insert(args.end(), {"", "0"});
+    }
     for (auto& [name, value] : encode_task(task)) {
         args.push_back(name);
         args.push_back(value);
     }
-    auto r = client_->eval(store_scripts::create(),
-                           {task_key(task.id), tenant_key(task.tenant), expiry_key(),
-                            idempotency_key(task.tenant, task.idempotency_key), queued_key(task.tenant)},
-                           args);
+    auto r = client_->eval(store_scripts::create(), keys, args);
     if (!r) return r.error();
     const std::string outcome = r->elements.empty() ? "" : r->elements[0].str;
-    if (outcome == "created") return Created{std::move(task), false};
+    if (outcome == "created") return Created{std::move(task), false, enqueue};
+    if (outcome == "full") return queue_->queue_full(lane);
     if (outcome == "replay") {
         auto earlier = get(task.tenant, r->elements[1].str);
         if (!earlier) return earlier.error();

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "tasks/redis/redis_client.hpp"
+#include "tasks/redis/streams_queue.hpp"
 #include "tasks/store.hpp"
 
 namespace facefuse::tasks::redis {
@@ -42,8 +43,11 @@ struct RedisStoreOptions {
 
 class RedisTaskStore final : public TaskStore {
   public:
-    // `client` may be shared with a RedisTaskQueue.
-    explicit RedisTaskStore(std::shared_ptr<RedisClient> client, RedisStoreOptions options = {});
+    // `client` may be shared with a RedisTaskQueue. With `queue` (on the same Redis), create()
+    // enqueues a new queued task in the same script (Created::enqueued), and gives kQueueFull,
+    // writing nothing, when its lane is full.
+    explicit RedisTaskStore(std::shared_ptr<RedisClient> client, RedisStoreOptions options = {},
+                            std::shared_ptr<RedisTaskQueue> queue = nullptr);
 
     Result<Created> create(const Task& task, std::int64_t key_expires_at_ms) override;
     Result<Task> get(const std::string& tenant, const std::string& id) override;
@@ -67,6 +71,7 @@ class RedisTaskStore final : public TaskStore {
 
     std::shared_ptr<RedisClient> client_;
     RedisStoreOptions options_;
+    std::shared_ptr<RedisTaskQueue> queue_;
 };
 
 }  // namespace facefuse::tasks::redis

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "tasks/redis/queue_scripts.hpp"
+
 namespace facefuse::tasks::redis::store_scripts {
 namespace {
 
@@ -24,17 +26,21 @@ end
 )lua";
 
 LuaScript make(const char* body) {
-    return LuaScript(std::string(kPrelude) + body);
+    return LuaScript(std::string(kPrelude) + queue_scripts::prelude() + body);
 }
 
 }  // namespace
 
-// KEYS: task, tenant index, expiry set, idempotency key, tenant's queued set.
+// KEYS: task, tenant index, expiry set, idempotency key, tenant's queued set; to enqueue the
+//       task too: its lane's stream, delayed set, and the queue index (queue_scripts.cpp).
 // ARGV: id, request_hash, idempotency TTL ms ("0": no key), now_ms, expires_at_ms, key TTL end
-//       (expires_at + grace), created_at_ms, task key prefix, expiry member, field pairs...
-// Returns {"created"}, {"replay", id}, {"conflict", id} or {"exists"} (an id collision).
+//       (expires_at + grace), created_at_ms, task key prefix, expiry member, lane name
+//       ("": do not enqueue), lane bound, field pairs...
+// Returns {"created"}, {"replay", id}, {"conflict", id}, {"exists"} (an id collision) or
+// {"full"} (its lane holds its bound; nothing written).
 // Checking the key and creating the task in one script is what lets exactly one of many
-// concurrent requests with one key create it.
+// concurrent requests with one key create it; enqueueing in it too is what keeps a crash
+// between the two from leaving a record no worker will run.
 const LuaScript& create() {
     static const LuaScript script = make(R"lua(
 if ARGV[3] ~= '0' then
@@ -50,8 +56,13 @@ if ARGV[3] ~= '0' then
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+local lane = ARGV[10]
+if lane ~= '' then
+  ensure_group(KEYS[6])
+  if waiting(KEYS[6], KEYS[7]) >= tonumber(ARGV[11]) then return {'full'} end
+end
 if ARGV[3] ~= '0' then redis.call('SET', KEYS[4], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3]) end
-redis.call('HSET', KEYS[1], 'rev', '1', unpack(ARGV, 10))
+redis.call('HSET', KEYS[1], 'rev', '1', unpack(ARGV, 12))
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 extend(KEYS[2], ARGV[6], ARGV[4])
@@ -60,6 +71,7 @@ if redis.call('HGET', KEYS[1], 'state') == 'queued' then
   redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
   extend(KEYS[5], ARGV[6], ARGV[4])
 end
+if lane ~= '' then place(KEYS[6], KEYS[7], KEYS[8], ARGV[1], lane, '0', ARGV[4]) end
 return {'created'}
 )lua");
     return script;

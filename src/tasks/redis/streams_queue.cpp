@@ -120,21 +120,27 @@ std::string RedisTaskQueue::delayed_key(int lane) const {
     return options_.key_prefix + ":q:delayed:" + lane_name(lane);
 }
 
+std::string RedisTaskQueue::index_key() const {
+    return options_.key_prefix + ":q:index";
+}
+
+Error RedisTaskQueue::queue_full(int lane) const {
+    return make_error(ErrorCode::kQueueFull, "the " + lane_name(lane) +
+                                                 " queue holds its limit of " +
+                                                 std::to_string(options_.max_depth) +
+                                                 " waiting tasks; retry after a while");
+}
+
 Status RedisTaskQueue::enqueue(const std::string& task_id, Priority priority,
                                std::int64_t not_before_ms) {
     if (!valid(priority)) return bad_priority(priority);
     const int lane = static_cast<int>(priority);
-    auto r = client_->eval(queue_scripts::enqueue(),
-                           {stream_key(lane), delayed_key(lane), options_.key_prefix + ":q:index"},
-                           {task_id, lane_name(lane), std::to_string(not_before_ms),
-                            std::to_string(unix_now_ms()), std::to_string(options_.max_depth)});
+    auto r =
+        client_->eval(queue_scripts::enqueue(), {stream_key(lane), delayed_key(lane), index_key()},
+                      {task_id, lane_name(lane), std::to_string(not_before_ms),
+                       std::to_string(unix_now_ms()), std::to_string(options_.max_depth)});
     if (!r) return r.error();
-    if (r->as_int() == 0) {
-        return make_error(ErrorCode::kQueueFull, "the " + lane_name(lane) +
-                                                     " queue holds its limit of " +
-                                                     std::to_string(options_.max_depth) +
-                                                     " waiting tasks; retry after a while");
-    }
+    if (r->as_int() == 0) return queue_full(lane);
     return Status::Ok();
 }
 
@@ -177,7 +183,7 @@ Result<std::vector<Lease>> RedisTaskQueue::lease_ready(const std::string& worker
     for (int lane = 0; lane < kPriorityCount; ++lane) keys.push_back(stream_key(lane));
     for (int lane = 0; lane < kPriorityCount; ++lane) keys.push_back(delayed_key(lane));
     for (int lane = 0; lane < kPriorityCount; ++lane) keys.push_back(stream_key(lane) + ":cursor");
-    keys.push_back(options_.key_prefix + ":q:index");
+    keys.push_back(index_key());
     const std::int64_t now = unix_now_ms();
     auto r = client_->eval(queue_scripts::lease(), keys,
                            {worker_id, std::to_string(now), std::to_string(lease_for.count()),
@@ -262,8 +268,7 @@ Status RedisTaskQueue::settle(const Lease& lease, const std::string& mode,
     const int lane = static_cast<int>(lease.priority);
     auto r = client_->eval(
         queue_scripts::settle(),
-        {stream_key(lane), delayed_key(lane), options_.key_prefix + ":q:index",
-         options_.key_prefix + ":dead"},
+        {stream_key(lane), delayed_key(lane), index_key(), options_.key_prefix + ":dead"},
         {mode, lease.token, std::to_string(lease.deliveries), lease.task_id, lane_name(lane),
          std::to_string(not_before_ms), std::to_string(unix_now_ms()), reason,
          std::to_string(options_.dead_letter_cap)});
@@ -296,7 +301,7 @@ Status RedisTaskQueue::remove(const std::string& task_id, Priority /*priority: t
     std::vector<std::string> keys;
     for (int lane = 0; lane < kPriorityCount; ++lane) keys.push_back(stream_key(lane));
     for (int lane = 0; lane < kPriorityCount; ++lane) keys.push_back(delayed_key(lane));
-    keys.push_back(options_.key_prefix + ":q:index");
+    keys.push_back(index_key());
     auto r = client_->eval(queue_scripts::remove(), keys, {task_id});
     if (!r) return r.error();
     return Status::Ok();

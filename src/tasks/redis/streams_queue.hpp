@@ -65,6 +65,9 @@ class RedisTaskQueue final : public TaskQueue {
     static std::vector<Priority> share_schedule(const std::array<int, kPriorityCount>& share);
 
   private:
+    friend class RedisTaskStore;  // create() enqueues in its own script
+    Error queue_full(int lane) const;
+    std::string index_key() const;
     std::string stream_key(int lane) const;
     std::string delayed_key(int lane) const;
     Result<std::vector<Lease>> lease_ready(const std::string& worker_id, int max,

@@ -71,6 +71,7 @@ struct SqliteOptions {
 // Shared by the queue and the store; closed when the last shared_ptr goes. Defined in
 // sqlite_db.hpp, which only the backend's own files include.
 class SqliteDatabase;
+class SqliteConn;
 
 // Opens (creating if needed) the database at `path` and brings its schema to the current
 // version. Errors: kUnavailable if the file cannot be opened or locked (message names the path),
@@ -124,6 +125,11 @@ class SqliteTaskQueue final : public TaskQueue {
     Result<std::int64_t> release_all_leases();
 
   private:
+    friend class SqliteTaskStore;  // create() enqueues in its own transaction
+    // enqueue()'s work inside a transaction the caller holds; the caller signals waiting
+    // lease() calls once it has committed.
+    Status enqueue_in(SqliteConn& conn, const std::string& task_id, Priority priority,
+                      std::int64_t not_before_ms) const;
     Result<std::vector<Lease>> try_lease(const std::string& worker_id, int max,
                                          std::chrono::milliseconds lease_for);
 
@@ -138,10 +144,14 @@ class SqliteTaskQueue final : public TaskQueue {
 
 class SqliteTaskStore final : public TaskStore {
   public:
-    explicit SqliteTaskStore(std::shared_ptr<SqliteDatabase> db);
+    // With `queue` (a queue on the same database), create() enqueues a new queued task in its
+    // own transaction (Created::enqueued). kUsage from create() if `queue` is on another database.
+    explicit SqliteTaskStore(std::shared_ptr<SqliteDatabase> db,
+                             std::shared_ptr<SqliteTaskQueue> queue = nullptr);
 
     // An empty task.id gets a new_task_id(); created_at_ms 0 becomes now; updated_at_ms is set
-    // to now. kConflict if a task with that id exists.
+    // to now. kConflict if a task with that id exists. With a queue: kQueueFull, nothing stored,
+    // when the task's lane is full.
     Result<Created> create(const Task& task, std::int64_t key_expires_at_ms) override;
     Result<Task> get(const std::string& tenant, const std::string& id) override;
     // kNotFound if there is no such task. The change may not move the task: id, tenant and
@@ -166,6 +176,7 @@ class SqliteTaskStore final : public TaskStore {
 
   private:
     std::shared_ptr<SqliteDatabase> db_;
+    std::shared_ptr<SqliteTaskQueue> queue_;
 };
 
 }  // namespace facefuse::tasks

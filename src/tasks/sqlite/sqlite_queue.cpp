@@ -127,34 +127,40 @@ Status SqliteTaskQueue::enqueue(const std::string& task_id, Priority priority,
                                 std::int64_t not_before_ms) {
     if (!valid(priority)) return bad_priority(priority);
     Status done = db_->write("enqueue task " + task_id, [&](SqliteConn& conn) -> Status {
-        const std::int64_t now = db_->now_ms();
-        auto existing = conn.prepare("SELECT 1 FROM queue WHERE task_id = ?1", "enqueue a task");
-        if (!existing) return existing.error();
-        auto found = existing->bind(1, task_id).step();
-        if (!found) return found.error();
-        if (*found) return Status::Ok();  // already queued: enqueue is idempotent
-
-        auto waiting = unleased(conn, priority);
-        if (!waiting) return waiting.error();
-        const std::int64_t bound = options_.max_depth[static_cast<size_t>(lane(priority))];
-        if (*waiting >= bound)
-            return make_error(ErrorCode::kQueueFull,
-                              "the " + std::string(priority_name(priority)) + " queue is full (" +
-                                  std::to_string(bound) + " tasks waiting); retry after a while");
-
-        auto insert = conn.prepare(
-            "INSERT INTO queue (task_id, priority, not_before_ms, enqueued_ms) "
-            "VALUES (?1, ?2, ?3, ?4)",
-            "enqueue a task");
-        if (!insert) return insert.error();
-        return insert->bind(1, task_id)
-            .bind(2, lane(priority))
-            .bind(3, std::max(not_before_ms, now))
-            .bind(4, now)
-            .run();
+        return enqueue_in(conn, task_id, priority, not_before_ms);
     });
     if (done.ok()) db_->signal_work();
     return done;
+}
+
+Status SqliteTaskQueue::enqueue_in(SqliteConn& conn, const std::string& task_id, Priority priority,
+                                   std::int64_t not_before_ms) const {
+    if (!valid(priority)) return bad_priority(priority);
+    const std::int64_t now = db_->now_ms();
+    auto existing = conn.prepare("SELECT 1 FROM queue WHERE task_id = ?1", "enqueue a task");
+    if (!existing) return existing.error();
+    auto found = existing->bind(1, task_id).step();
+    if (!found) return found.error();
+    if (*found) return Status::Ok();  // already queued: enqueue is idempotent
+
+    auto waiting = unleased(conn, priority);
+    if (!waiting) return waiting.error();
+    const std::int64_t bound = options_.max_depth[static_cast<size_t>(lane(priority))];
+    if (*waiting >= bound)
+        return make_error(ErrorCode::kQueueFull, "the " + std::string(priority_name(priority)) +
+                                                     " queue is full (" + std::to_string(bound) +
+                                                     " tasks waiting); retry after a while");
+
+    auto insert = conn.prepare(
+        "INSERT INTO queue (task_id, priority, not_before_ms, enqueued_ms) "
+        "VALUES (?1, ?2, ?3, ?4)",
+        "enqueue a task");
+    if (!insert) return insert.error();
+    return insert->bind(1, task_id)
+        .bind(2, lane(priority))
+        .bind(3, std::max(not_before_ms, now))
+        .bind(4, now)
+        .run();
 }
 
 Result<std::vector<Lease>> SqliteTaskQueue::lease(const std::string& worker_id, int max,

@@ -171,10 +171,16 @@ std::string state_list(const std::vector<TaskState>& states) {
 
 }  // namespace
 
-SqliteTaskStore::SqliteTaskStore(std::shared_ptr<SqliteDatabase> db) : db_(std::move(db)) {}
+SqliteTaskStore::SqliteTaskStore(std::shared_ptr<SqliteDatabase> db,
+                                 std::shared_ptr<SqliteTaskQueue> queue)
+    : db_(std::move(db)), queue_(std::move(queue)) {}
 
 Result<Created> SqliteTaskStore::create(const Task& input, std::int64_t key_expires_at_ms) {
-    return db_->write("create a task", [&](SqliteConn& conn) -> Result<Created> {
+    if (queue_ && queue_->db_ != db_)
+        return make_error(ErrorCode::kUsage,
+                          "a task store enqueues only into a queue on its own database");
+    const bool enqueue = queue_ && input.state == TaskState::kQueued;
+    auto created = db_->write("create a task", [&](SqliteConn& conn) -> Result<Created> {
         const std::int64_t now = db_->now_ms();
         const std::string& key = input.idempotency_key;
         if (!key.empty()) {
@@ -219,8 +225,17 @@ Result<Created> SqliteTaskStore::create(const Task& input, std::int64_t key_expi
                                 .run();
             if (!stored.ok()) return stored.error();
         }
-        return Created{std::move(task), false};
+        // In the same transaction: a crash cannot leave a record no worker will run, and a
+        // full lane (kQueueFull) undoes the insert and the key, so a retry with the same key
+        // creates the task then.
+        if (enqueue) {
+            if (Status queued = queue_->enqueue_in(conn, task.id, task.priority, 0); !queued.ok())
+                return queued.error();
+        }
+        return Created{std::move(task), false, enqueue};
     });
+    if (created && created->enqueued) db_->signal_work();
+    return created;
 }
 
 Result<Task> SqliteTaskStore::get(const std::string& tenant, const std::string& id) {

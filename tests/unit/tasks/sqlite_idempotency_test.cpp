@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 #include <vector>
@@ -12,6 +13,11 @@ namespace facefuse::tasks::testing {
 namespace {
 
 using IdempotencyTest = SqliteTest;
+
+// A count, or -1 for an error (which the EXPECT then reports as a wrong count).
+std::int64_t count_of(const Result<std::int64_t>& counted) {
+    return counted.ok() ? *counted : -1;
+}
 
 TEST_F(IdempotencyTest, ReplaysSameRequestAndRejectsDifferentOne) {
     SqliteTaskStore store(open());
@@ -96,6 +102,59 @@ TEST_F(IdempotencyTest, HundredConcurrentCreatesWithOneKeyMakeOneTask) {
     auto page = store_a->list("acme", 1000, "");
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->tasks.size(), 1u);
+}
+
+// Built with its queue, the store enqueues in create()'s own transaction: a full lane leaves no
+// record and no key behind, so a client that retries after the 429 with the same key gets a task
+// (before, the key pointed at a task failed with queue_full, replayed to every retry for a day).
+TEST_F(IdempotencyTest, CreateWithItsQueueEnqueuesOrLeavesNothingWhenTheLaneIsFull) {
+    using namespace std::chrono_literals;
+    auto db = open();
+    SqliteQueueOptions bounded;
+    bounded.max_depth = {1, 1, 1};
+    auto queue = std::make_shared<SqliteTaskQueue>(db, bounded);
+    SqliteTaskStore store(db, queue);
+
+    Task first = make_task("acme");
+    auto created = store.create(first, kStartMs + 60'000);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    EXPECT_TRUE(created->enqueued);
+    ASSERT_EQ(count_of(queue->depth(Priority::kNormal)), 1);
+
+    Task refused = make_task("acme");
+    refused.idempotency_key = "order-9";
+    auto full = store.create(refused, kStartMs + 60'000);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code, ErrorCode::kQueueFull);
+    EXPECT_EQ(store.get("acme", refused.id).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(count_of(store.count_queued("acme")), 1);
+
+    // The queue drains; the same request again creates its task, not a replay.
+    auto leased = queue->lease("w", 1, 30s, 0ms);
+    ASSERT_TRUE(leased.ok());
+    ASSERT_EQ(leased->size(), 1u);
+    EXPECT_EQ(leased->front().task_id, first.id);
+    Task again = make_task("acme");
+    again.idempotency_key = "order-9";
+    again.request_hash = refused.request_hash;
+    auto retried = store.create(again, kStartMs + 60'000);
+    ASSERT_TRUE(retried.ok()) << retried.error().message;
+    EXPECT_FALSE(retried->replayed);
+    EXPECT_TRUE(retried->enqueued);
+    auto next = queue->lease("w", 1, 30s, 0ms);
+    ASSERT_TRUE(next.ok());
+    ASSERT_EQ(next->size(), 1u);
+    EXPECT_EQ(next->front().task_id, again.id);
+
+    // Without a queue the caller enqueues; a queue on another database is refused.
+    SqliteTaskStore alone(db);
+    auto plain = alone.create(make_task("acme"), kStartMs + 60'000);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->enqueued);
+    SqliteTaskStore mismatched(db, std::make_shared<SqliteTaskQueue>(open("other.db")));
+    auto refused_pair = mismatched.create(make_task("acme"), kStartMs + 60'000);
+    ASSERT_FALSE(refused_pair.ok());
+    EXPECT_EQ(refused_pair.error().code, ErrorCode::kUsage);
 }
 
 }  // namespace
