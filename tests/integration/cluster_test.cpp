@@ -164,6 +164,28 @@ TEST_F(ClusterTest, RedisDownGives503QuicklyAndWorkResumes) {
     for (const auto& [id, task] : wait_all(gateway, ids)) EXPECT_EQ(task["status"], "succeeded");
 }
 
+// The gateway creates and queues a task in one Redis script: a submit refused for a full lane
+// keeps nothing, so its retry with the same Idempotency-Key makes the task once there is room.
+TEST_F(ClusterTest, ARetryOfA429WithTheSameIdempotencyKeyCreatesTheTask) {
+    ASSERT_TRUE(redis.ready() && s3.ok());
+    Role gateway("gateway", redis, s3, dir.path(), {"--queue-max", "1"});  // no workers
+    const HttpResponse first = http_post_form(gateway.url("/v1/swaps"), noop_form());
+    ASSERT_EQ(first.status, 202) << first.body;
+    const HttpResponse full =
+        http_post_form(gateway.url("/v1/swaps"), noop_form(), {"Idempotency-Key: k-1"});
+    ASSERT_EQ(full.status, 429) << full.body;
+    EXPECT_EQ(json_of(full)["error"]["code"], "queue_full");
+    EXPECT_EQ(json_of(http_get(gateway.url("/v1/tasks")))["tasks"].size(), 1u);
+
+    const std::string first_id = json_of(first)["id"];
+    ASSERT_EQ(http_delete(gateway.url("/v1/tasks/" + first_id)).status, 200);
+    const HttpResponse retried =
+        http_post_form(gateway.url("/v1/swaps"), noop_form(), {"Idempotency-Key: k-1"});
+    ASSERT_EQ(retried.status, 202) << retried.body;
+    EXPECT_TRUE(retried.header("idempotency-replayed").empty()) << "a new task, not a replay";
+    EXPECT_EQ(json_of(retried)["status"], "queued");
+}
+
 TEST_F(ClusterTest, S3DownMeansRetriesThenSuccess) {
     ASSERT_TRUE(redis.ready() && s3.ok());
     // Attempts are fixed per task when it is submitted, hence on the gateway.
