@@ -18,6 +18,11 @@ namespace {
 
 using nlohmann::json;
 
+// A part's bytes as the service takes them: a view into the request body, not a copy.
+std::span<const std::uint8_t> part_bytes(std::string_view data) {
+    return {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
+}
+
 struct Target {
     std::string path;
     std::string query;
@@ -335,8 +340,8 @@ private:
             return error_response(make_error(ErrorCode::kUsage, "Idempotency-Key: 1-128 characters of A-Z a-z 0-9 - _ ."), rid, v);
         std::string priority = query_param(target.query, "priority");
         for (const Part& p : *parts) {
-            if (p.name == "source") submit.source.assign(p.data.begin(), p.data.end());
-            else if (p.name == "target") submit.target.assign(p.data.begin(), p.data.end());
+            if (p.name == "source") submit.source = part_bytes(p.data);
+            else if (p.name == "target") submit.target = part_bytes(p.data);
             else if (p.name == "options") submit.options_json = std::string(p.data);
             else if (p.name == "priority") priority = std::string(p.data);
             else return error_response(make_error(ErrorCode::kUsage, "unknown form part '" + p.name + "': use source, target, options, priority"), rid, v);

@@ -17,12 +17,12 @@
 namespace facefuse::tasks {
 namespace {
 
-std::string_view as_text(const std::vector<std::uint8_t>& bytes) {
+std::string_view as_text(std::span<const std::uint8_t> bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 // Cheap checks a worker would otherwise fail on later: format from bytes, size from header.
-Result<image::ImageFormat> check_image(const std::vector<std::uint8_t>& bytes, const std::string& name,
+Result<image::ImageFormat> check_image(std::span<const std::uint8_t> bytes, const std::string& name,
                                        const image::DecodeLimits& limits) {
     if (bytes.empty()) return make_error(ErrorCode::kEmptyInput, name + " is empty (0 bytes): send an image file");
     if (bytes.size() > limits.max_bytes)

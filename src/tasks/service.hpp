@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,10 @@ struct SubmitRequest {
     std::string kind = "swap";
     Priority priority = Priority::kNormal;
     std::string idempotency_key;       // may be empty
-    std::vector<std::uint8_t> source;  // may be empty when no processor needs one
-    std::vector<std::uint8_t> target;
+    // The images, viewed where they already are (the HTTP request's body): submit() stores
+    // them without a copy. They must outlive the call.
+    std::span<const std::uint8_t> source;  // may be empty when no processor needs one
+    std::span<const std::uint8_t> target;
     std::string options_json;          // may be empty
     // Per-tenant quota: tasks the tenant may have queued at once (0: none). Checked before the
     // inputs are stored; a burst of concurrent submits may overshoot it by a few.

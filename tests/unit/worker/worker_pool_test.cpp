@@ -121,10 +121,12 @@ class WorkerPoolTest : public ::testing::Test {
     }
 
     std::string submit_swap() {
+        const auto source = bytes_of(test::face("man_luciano_codait.png"));
+        const auto target = bytes_of(test::face("obama_official_portrait_2012.jpg"));
         tasks::SubmitRequest request;
         request.tenant = "t";
-        request.source = bytes_of(test::face("man_luciano_codait.png"));
-        request.target = bytes_of(test::face("obama_official_portrait_2012.jpg"));
+        request.source = source;
+        request.target = target;
         auto created = service_->submit(request);
         EXPECT_TRUE(created) << created.error().message;
         return created ? created->task.id : "";
