@@ -110,6 +110,8 @@ Result<Created> TaskService::submit(const SubmitRequest& request) {
         if (!task.source_key.empty()) (void)blobs_->remove(task.source_key);
         return created;
     }
+    // serve's and the cluster's stores queue the task inside create() (atomically: store.hpp).
+    // A store built without its queue (the worker-pool test) leaves it to us.
     if (created->enqueued) return created;
     if (Status st = queue_->enqueue(task.id, task.priority, 0); !st) {
         // Not queued: the record must not linger as "queued" forever.
